@@ -1,0 +1,34 @@
+export {
+  type ArtilleryReport,
+  type ArtilleryRunResult,
+  type EnsureVerdict,
+  parseEnsureVerdicts,
+  runArtillery,
+} from '../../scripts/lib/artillery-run';
+
+import type { ArtilleryRunResult } from '../../scripts/lib/artillery-run';
+
+/** Counter value from the aggregate report (0 when the metric never appeared). */
+export function counter(result: ArtilleryRunResult, name: string): number {
+  return result.report?.aggregate.counters[name] ?? 0;
+}
+
+/** Summary (histogram) from the aggregate report. */
+export function summary(result: ArtilleryRunResult, name: string) {
+  return result.report?.aggregate.summaries[name];
+}
+
+/** The verdict whose check starts with the given metric/expression text. */
+export function verdict(result: ArtilleryRunResult, checkPrefix: string) {
+  return result.ensure.find((v) => v.check.startsWith(checkPrefix));
+}
+
+/** Readable diagnostics for assertion messages. */
+export function explain(result: ArtilleryRunResult): string {
+  return [
+    `exit=${result.exitCode} signal=${result.signal} timedOut=${result.timedOut}`,
+    `ensure: ${JSON.stringify(result.ensure)}`,
+    `stderr: ${result.stderr.slice(-2000)}`,
+    `stdout tail: ${result.stdout.slice(-3000)}`,
+  ].join('\n');
+}
