@@ -59,6 +59,8 @@ export interface RunArtilleryOptions {
   /** Called with each stdout line as it arrives (progress display). */
   onLine?: (line: string) => void;
   extraArgs?: string[];
+  /** Stops the run early (Ctrl-C): SIGINT so Artillery can still write its report, SIGKILL after a grace period. */
+  signal?: AbortSignal;
 }
 
 export interface ArtilleryRunResult {
@@ -124,10 +126,27 @@ export function runArtillery(options: RunArtilleryOptions): Promise<ArtilleryRun
           if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
         }, options.timeoutMs);
 
+  let abortKill: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (child.pid === undefined || child.exitCode !== null) return;
+    try {
+      process.kill(child.pid, 'SIGINT');
+    } catch {
+      return;
+    }
+    abortKill = setTimeout(() => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    }, 15_000);
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
   return new Promise((resolvePromise, reject) => {
     child.once('error', reject);
     child.once('close', (exitCode, signal) => {
       if (timer) clearTimeout(timer);
+      if (abortKill) clearTimeout(abortKill);
+      options.signal?.removeEventListener('abort', onAbort);
       let report: ArtilleryReport | undefined;
       try {
         report = JSON.parse(readFileSync(outputPath, 'utf8')) as ArtilleryReport;

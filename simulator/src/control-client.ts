@@ -1,4 +1,4 @@
-import type { Faults, LatencySettings, SimStats, TenantView } from './control-types';
+import type { Faults, LatencySettings, SeedTenantsRequest, SimStats, TenantView } from './control-types';
 
 /** Typed client for the simulator's control API, used by tests, the runner and benchmarks. */
 export class SimControlClient {
@@ -30,8 +30,8 @@ export class SimControlClient {
     this.call<LatencySettings>('PATCH', '/latency', settings);
   stats = () => this.call<SimStats>('GET', '/stats');
   resetStats = () => this.call<void>('POST', '/stats/reset');
-  seedTenants = (count: number, tag?: string) =>
-    this.call<{ tenantIds: string[] }>('POST', '/tenants', { count, ...(tag ? { tag } : {}) });
+  seedTenants = (count: number, tag?: string, options: Omit<SeedTenantsRequest, 'count' | 'tag'> = {}) =>
+    this.call<{ tenantIds: string[] }>('POST', '/tenants', { count, ...(tag ? { tag } : {}), ...options });
   tenants = () => this.call<{ tenants: TenantView[] }>('GET', '/tenants');
   tenant = (id: string) => this.call<TenantView>('GET', `/tenants/${encodeURIComponent(id)}`);
   setCredits = (id: string, cents: number) =>

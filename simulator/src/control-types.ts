@@ -12,7 +12,7 @@
  *   PATCH  /latency    Partial<LatencySettings> -> merges (profile switch, time scale, single models)
  *   GET    /stats                   -> SimStats (ground truth since start or last reset)
  *   POST   /stats/reset             -> 204
- *   POST   /tenants    {count, tag?}-> {tenantIds: string[]} seeded: credits 1000, container running
+ *   POST   /tenants    SeedTenantsRequest -> {tenantIds: string[]} seeded: credits 1000, container running
  *   GET    /tenants                 -> {tenants: TenantView[]}
  *   GET    /tenants/:id             -> TenantView
  *   PUT    /tenants/:id/credits {cents} -> TenantView
@@ -197,4 +197,13 @@ export interface TenantView {
     health: 'none' | 'starting' | 'healthy' | 'unhealthy';
     startedAt: string | null;
   };
+}
+
+/** Body of POST /tenants. Defaults: container 'running' and healthy (as after an admin resume), 1000 cents. */
+export interface SeedTenantsRequest {
+  count: number;
+  tag?: string;
+  /** 'none' is a tenant as right after signup; 'stopped' as after an admin suspend. */
+  container?: 'none' | 'stopped' | 'running';
+  creditsCents?: number;
 }

@@ -1,0 +1,164 @@
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { classifyNetworkError } from '../http-errors';
+import type { FailureCause } from '../metrics';
+import {
+  isEventStreamContentType,
+  judgeBufferedAnswer,
+  type MalformedDetail,
+  type Usage,
+} from './completion';
+import { parseServerTiming, serverTimingDuration } from './server-timing';
+import { SseDecoder } from './sse';
+import { StreamAccumulator, type StreamTiming } from './stream';
+
+/**
+ * One `POST /v1/chat/completions`, timed on the client. Requests go out from processor code
+ * (node:http), not Artillery's http engine: a reset or timeout there ends the virtual user,
+ * which would silently lower the concurrency the scenario promises to hold, and a streamed body
+ * has to be read chunk by chunk to time its tokens.
+ */
+
+export interface CompletionCall {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  /** The request asked for `stream: true`. */
+  stream: boolean;
+  timeoutMs: number;
+  agent: http.Agent;
+}
+
+interface Timed {
+  /** Request sent → last byte of the answer (or failure), ms. */
+  totalMs: number;
+  status: number | undefined;
+}
+
+export type CompletionOutcome =
+  | (Timed & {
+      ok: true;
+      /** `json`: asked and answered buffered; `stream`: SSE; `buffered_stream`: asked to stream, got JSON. */
+      mode: 'json' | 'stream' | 'buffered_stream';
+      usage: Usage;
+      /** Model time from `Server-Timing: upstream;dur=` (header or trailer), when present. */
+      upstreamMs: number | undefined;
+      /**
+       * The client-side span `upstreamMs` is part of: the whole answer, except for a stream whose
+       * Server-Timing came in the headers, which were sent before the body and so can only
+       * describe the request up to then (request sent → headers received).
+       */
+      upstreamSpanMs: number;
+      timing: StreamTiming | undefined;
+    })
+  | (Timed & { ok: false; cause: FailureCause; malformed?: MalformedDetail });
+
+/** Bodies beyond this are not kept (a completion of 64 tokens is a few kB). */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+export function callCompletion(call: CompletionCall): Promise<CompletionOutcome> {
+  const client = call.url.protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    const sentAt = performance.now();
+    let settled = false;
+    let status: number | undefined;
+    const settle = (outcome: CompletionOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const fail = (cause: FailureCause, malformed?: MalformedDetail) =>
+      settle({
+        ok: false,
+        cause,
+        ...(malformed ? { malformed } : {}),
+        status,
+        totalMs: performance.now() - sentAt,
+      });
+
+    const request = client.request(call.url, {
+      method: 'POST',
+      agent: call.agent,
+      headers: { ...call.headers, 'content-length': Buffer.byteLength(call.body).toString() },
+    });
+    const timer = setTimeout(() => {
+      const error = Object.assign(new Error(`no complete answer within ${call.timeoutMs} ms`), {
+        code: 'ETIMEDOUT',
+      });
+      fail('timeout');
+      request.destroy(error);
+    }, call.timeoutMs);
+
+    request.on('error', (error) => fail(classifyNetworkError(error)));
+    request.on('response', (response) => {
+      const headersAt = performance.now();
+      status = response.statusCode ?? 0;
+      const contentType = headerText(response.headers['content-type']);
+      const upstreamFrom = (headers: NodeJS.Dict<string | string[]>) =>
+        serverTimingDuration(parseServerTiming(headerText(headers['server-timing'])), 'upstream');
+      // A body cut off mid-way (reset after the headers) is a connection error, not a malformed answer.
+      response.on('error', (error) => fail(classifyNetworkError(error)));
+      response.on('close', () => {
+        if (!response.complete) fail('connection_error');
+      });
+
+      const streamed = call.stream && status >= 200 && status < 300 && isEventStreamContentType(contentType);
+      if (streamed) {
+        const decoder = new SseDecoder();
+        const accumulator = new StreamAccumulator(sentAt);
+        response.on('data', (chunk: Buffer) => {
+          const at = performance.now();
+          for (const event of decoder.push(chunk)) accumulator.onData(event.data, at);
+        });
+        response.on('end', () => {
+          const endedAt = performance.now();
+          const { events, unterminated } = decoder.end();
+          for (const event of events) accumulator.onData(event.data, endedAt);
+          const verdict = accumulator.finish(unterminated);
+          if (!verdict.ok) return fail(verdict.cause, verdict.malformed);
+          const inHeaders = upstreamFrom(response.headers);
+          settle({
+            ok: true,
+            mode: 'stream',
+            usage: verdict.usage,
+            upstreamMs: inHeaders ?? upstreamFrom(response.trailers),
+            upstreamSpanMs: (inHeaders !== undefined ? headersAt : endedAt) - sentAt,
+            timing: verdict.timing,
+            status,
+            totalMs: endedAt - sentAt,
+          });
+        });
+        return;
+      }
+
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BUFFERED_BYTES) chunks.push(chunk);
+      });
+      response.on('end', () => {
+        const endedAt = performance.now();
+        const verdict = judgeBufferedAnswer(status!, contentType, Buffer.concat(chunks).toString('utf8'));
+        if (!verdict.ok) return fail(verdict.cause, verdict.malformed);
+        settle({
+          ok: true,
+          mode: call.stream ? 'buffered_stream' : 'json',
+          usage: verdict.completion.usage,
+          upstreamMs: upstreamFrom(response.headers) ?? upstreamFrom(response.trailers),
+          upstreamSpanMs: endedAt - sentAt,
+          timing: undefined,
+          status,
+          totalMs: endedAt - sentAt,
+        });
+      });
+    });
+    request.end(call.body);
+  });
+}

@@ -1,0 +1,130 @@
+import type { VUEvents } from 'artillery';
+import { count, countFailure, type FailureCause, observe } from '../metrics';
+import type { CompletionOutcome } from './client';
+import type { MalformedDetail } from './completion';
+
+/**
+ * Metric names of the LLM scenario. The ensure checks in scenarios/llm-proxy.yml refer to some of
+ * them: the ensure plugin substitutes metric names into its expressions by plain substring search,
+ * so no name used in a check may be a prefix of another metric (hence `llm.credits_exhausted_responses`
+ * next to the conventional `llm.failures.credits_exhausted`).
+ */
+export const LLM = {
+  attempts: 'llm.attempts',
+  success: 'llm.success',
+  tokensPrompt: 'llm.tokens.prompt',
+  tokensCompletion: 'llm.tokens.completion',
+  tokensTotal: 'llm.tokens.total',
+  requestPromptTokens: 'llm.request_tokens.prompt',
+  requestCompletionTokens: 'llm.request_tokens.completion',
+  requestTotalTokens: 'llm.request_tokens.total',
+  latencyMs: 'llm.latency_ms',
+  proxyOverheadMs: 'llm.proxy_overhead_ms',
+  upstreamMs: 'llm.upstream_ms',
+  overheadByServerTiming: 'llm.overhead_method.server_timing',
+  overheadByInferenceBudget: 'llm.overhead_method.inference_budget',
+  streamedResponses: 'llm.streamed_responses',
+  streamBuffered: 'llm.stream_buffered',
+  ttftMs: 'llm.ttft_ms',
+  interTokenMs: 'llm.inter_token_ms',
+  interTokenMeanMs: 'llm.inter_token_mean_ms',
+  outputTokensPerSecond: 'llm.output_tokens_per_s',
+  creditsExhaustedResponses: 'llm.credits_exhausted_responses',
+  configError: 'llm.config_error',
+  malformedPrefix: 'llm.malformed.',
+  /** Every answer's HTTP status, like Artillery's http.codes.* (requests go out from processor code). */
+  statusPrefix: 'llm.codes.',
+  limitSuccessRateMinPct: 'llm.limit.success_rate_min_pct',
+  limitProxyOverheadP99Ms: 'llm.limit.proxy_overhead_p99_ms',
+  limitLatencyP99Ms: 'llm.limit.latency_p99_ms',
+  limitTtftP99Ms: 'llm.limit.ttft_p99_ms',
+} as const;
+
+/** Failure causes this scenario can produce (all reported, zero or not). */
+export const LLM_FAILURE_CAUSES = [
+  'credits_exhausted',
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'rate_limited',
+  'upstream_error',
+  'server_error',
+  'malformed_body',
+  'timeout',
+  'connection_error',
+  'unexpected_status',
+] as const satisfies readonly FailureCause[];
+
+export interface GateLimits {
+  successRateMinPct: number;
+  proxyOverheadP99Ms: number;
+  latencyP99Ms: number;
+  ttftP99Ms: number;
+}
+
+/**
+ * Counters the gate reads start at zero in every run, so a healthy run reports "0" instead of a
+ * metric that never appeared (which ensure counts as a failed check). The limits travel as
+ * histograms of a constant: ensure compares against their `.max`, and the report shows them.
+ */
+export function recordUserStart(events: VUEvents, limits: GateLimits): void {
+  count(events, LLM.attempts, 0);
+  count(events, LLM.success, 0);
+  count(events, LLM.creditsExhaustedResponses, 0);
+  count(events, LLM.streamedResponses, 0);
+  count(events, LLM.streamBuffered, 0);
+  for (const cause of LLM_FAILURE_CAUSES) count(events, `llm.failures.${cause}`, 0);
+  count(events, 'llm.failures', 0);
+  observe(events, LLM.limitSuccessRateMinPct, limits.successRateMinPct);
+  observe(events, LLM.limitProxyOverheadP99Ms, limits.proxyOverheadP99Ms);
+  observe(events, LLM.limitLatencyP99Ms, limits.latencyP99Ms);
+  observe(events, LLM.limitTtftP99Ms, limits.ttftP99Ms);
+}
+
+export function recordFailure(events: VUEvents, cause: FailureCause, malformed?: MalformedDetail): void {
+  countFailure(events, 'llm', cause);
+  if (cause === 'credits_exhausted') count(events, LLM.creditsExhaustedResponses);
+  if (malformed) count(events, `${LLM.malformedPrefix}${malformed}`);
+}
+
+/**
+ * Records one answered request. Credit exhaustion and every other failure are counts only: a 402
+ * answered in 3 ms must never pull the latency percentiles down.
+ */
+export function recordOutcome(events: VUEvents, outcome: CompletionOutcome, inferenceBudgetMs: number): void {
+  count(events, LLM.attempts);
+  if (outcome.status !== undefined) count(events, `${LLM.statusPrefix}${outcome.status}`);
+  if (!outcome.ok) {
+    recordFailure(events, outcome.cause, outcome.malformed);
+    return;
+  }
+  count(events, LLM.success);
+  const { usage } = outcome;
+  count(events, LLM.tokensPrompt, usage.prompt_tokens);
+  count(events, LLM.tokensCompletion, usage.completion_tokens);
+  count(events, LLM.tokensTotal, usage.total_tokens);
+  observe(events, LLM.requestPromptTokens, usage.prompt_tokens);
+  observe(events, LLM.requestCompletionTokens, usage.completion_tokens);
+  observe(events, LLM.requestTotalTokens, usage.total_tokens);
+
+  observe(events, LLM.latencyMs, outcome.totalMs);
+  if (outcome.upstreamMs !== undefined) {
+    count(events, LLM.overheadByServerTiming);
+    observe(events, LLM.upstreamMs, outcome.upstreamMs);
+    observe(events, LLM.proxyOverheadMs, Math.max(0, outcome.upstreamSpanMs - outcome.upstreamMs));
+  } else {
+    count(events, LLM.overheadByInferenceBudget);
+    observe(events, LLM.proxyOverheadMs, Math.max(0, outcome.totalMs - inferenceBudgetMs));
+  }
+
+  if (outcome.mode === 'buffered_stream') count(events, LLM.streamBuffered);
+  const timing = outcome.timing;
+  if (outcome.mode !== 'stream' || !timing) return;
+  count(events, LLM.streamedResponses);
+  if (timing.ttftMs !== undefined) observe(events, LLM.ttftMs, timing.ttftMs);
+  for (const gap of timing.gapsMs) observe(events, LLM.interTokenMs, gap);
+  if (timing.meanGapMs !== undefined) observe(events, LLM.interTokenMeanMs, timing.meanGapMs);
+  if (timing.outputTokensPerSecond !== undefined)
+    observe(events, LLM.outputTokensPerSecond, timing.outputTokensPerSecond);
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Test accounts of one run. Every address carries the run id (`loadtest+<run>-<n>@example.test`)
+ * so that the accounts of a run can be found and cleaned up afterwards; `example.test` is a
+ * reserved domain, so no mail ever leaves. Passwords are random per account and live only in
+ * memory: they are never logged, emitted or written.
+ */
+
+/** The platform lowercases e-mail addresses at signup; ids are reduced to what a local part allows. */
+function normaliseRunId(raw: string): string {
+  const cleaned = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  return cleaned.slice(0, 40) || generatedRunId();
+}
+
+function generatedRunId(): string {
+  return `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+let cachedRunId: string | undefined;
+
+/** LOADTEST_RUN_ID when set (the runner sets it for every scenario), else one id per process. */
+export function currentRunId(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.LOADTEST_RUN_ID;
+  if (fromEnv) return normaliseRunId(fromEnv);
+  cachedRunId ??= generatedRunId();
+  return cachedRunId;
+}
+
+// Artillery may run several worker threads of one process: the worker id keeps their counters apart.
+const workerTag = (process.env.LOCAL_WORKER_ID ?? '').replace(/[^a-z0-9]/gi, '').slice(0, 12);
+let sequence = 0;
+
+/** A fresh address for this run: unique across the workers of the run. */
+export function nextTestEmail(runId?: string): string {
+  sequence += 1;
+  const tag = runId ? normaliseRunId(runId) : currentRunId();
+  const n = workerTag ? `${workerTag}.${sequence}` : String(sequence);
+  return `loadtest+${tag}-${n}@example.test`;
+}
+
+/** 24 random characters: inside the platform's 8-72 limit, and never the same twice. */
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export interface TestCredentials {
+  readonly email: string;
+  readonly password: string;
+}
+
+export function newTestCredentials(runId?: string): TestCredentials {
+  const credentials = { email: nextTestEmail(runId), password: generatePassword() };
+  // The password must not show up when an outcome or a session is logged or serialised.
+  Object.defineProperty(credentials, 'password', { enumerable: false });
+  return credentials;
+}

@@ -1,0 +1,217 @@
+import type { FailureCause } from '../metrics';
+import type { TestCredentials } from './accounts';
+import { causeOfStatus, isOriginRefusal } from './causes';
+import type { CookieChange, WebAnswer, WebResult, WebTransport } from './http-client';
+import { CallbackAnswer, CsrfAnswer, errorText, parseJson, SessionAnswer, SignupOk } from './schemas';
+
+/**
+ * The NextAuth exchanges of signup and login, one function per request, each answering with what
+ * it proved or the cause of its failure (../shared/CONTRACT.md: signup, csrf, credentials
+ * callback, session). Nothing here emits metrics: web-session.ts names and counts.
+ */
+
+export interface StepFailure {
+  ok: false;
+  cause: FailureCause;
+  status?: number;
+  /** Diagnostic text: statuses and the platform's error texts, never credentials or tokens. */
+  detail: string;
+  /** Time of the request that failed, when it got that far. */
+  ms?: number;
+}
+
+export type StepResult<T> = { ok: true; value: T; ms: number } | StepFailure;
+
+function transportFailure(result: Exclude<WebResult, WebAnswer>, what: string): StepFailure {
+  return { ok: false, cause: result.cause, detail: `${what}: ${result.message}`, ms: result.ms };
+}
+
+function statusFailure(
+  answer: WebAnswer,
+  what: string,
+  cause = causeOfStatus(answer.status, answer.text),
+): StepFailure {
+  const error = errorText(answer.text);
+  return {
+    ok: false,
+    cause,
+    status: answer.status,
+    detail: `${what}: ${answer.status}${error ? ` ${JSON.stringify(error)}` : ''}`,
+    ms: answer.ms,
+  };
+}
+
+function malformed(answer: WebAnswer, what: string, problem: string): StepFailure {
+  return {
+    ok: false,
+    cause: 'malformed_body',
+    status: answer.status,
+    detail: `${what}: ${problem}`,
+    ms: answer.ms,
+  };
+}
+
+/** Cookies NextAuth sets for CSRF (token + callback url), per client: whatever their names are. */
+const csrfCookieNames = new WeakMap<WebTransport, Set<string>>();
+
+function rememberCsrfCookies(client: WebTransport, cookies: CookieChange[]): void {
+  const names = csrfCookieNames.get(client) ?? new Set<string>();
+  for (const c of cookies) names.add(c.name);
+  csrfCookieNames.set(client, names);
+}
+
+/** GET /api/auth/csrf: the token, with its cookie pair now in the jar. */
+export async function fetchCsrfToken(client: WebTransport): Promise<StepResult<string>> {
+  const result = await client.send({ method: 'GET', path: '/api/auth/csrf' });
+  if (result.kind === 'transport') return transportFailure(result, 'csrf');
+  if (result.status !== 200) return statusFailure(result, 'csrf');
+  const parsed = parseJson(result.text, CsrfAnswer);
+  if (!parsed.ok) return malformed(result, 'csrf', parsed.problem);
+  rememberCsrfCookies(client, result.cookies);
+  return { ok: true, value: parsed.value.csrfToken, ms: result.ms };
+}
+
+/** POST /api/auth/signup: JSON with the web app's Origin. Creates the user and its tenant. */
+export async function signUp(client: WebTransport, credentials: TestCredentials): Promise<StepResult<true>> {
+  const result = await client.send({
+    method: 'POST',
+    path: '/api/auth/signup',
+    json: { email: credentials.email, password: credentials.password },
+    origin: true,
+  });
+  if (result.kind === 'transport') return transportFailure(result, 'signup');
+  if (result.status === 409) return statusFailure(result, 'signup', 'signup_conflict');
+  if (isOriginRefusal(result.status, errorText(result.text)))
+    return statusFailure(result, 'signup', 'origin_refused');
+  if (result.status !== 200) return statusFailure(result, 'signup');
+  const parsed = parseJson(result.text, SignupOk);
+  if (!parsed.ok) return malformed(result, 'signup', parsed.problem);
+  return { ok: true, value: true, ms: result.ms };
+}
+
+export interface LoginEvidence {
+  /** Cookies the callback set that are not NextAuth's CSRF pair: the session. */
+  sessionCookies: CookieChange[];
+}
+
+/**
+ * POST /api/auth/callback/credentials, form-encoded with `json=true` (only the body field selects
+ * JSON answers). A 200 proves nothing by itself: a CSRF refusal is a 200 too. Success needs a
+ * session cookie set by this answer; readSession() then has to find the tenant.
+ */
+export async function postCredentials(
+  client: WebTransport,
+  credentials: TestCredentials,
+  csrfToken: string,
+  callbackPath: string,
+): Promise<StepResult<LoginEvidence>> {
+  const result = await client.send({
+    method: 'POST',
+    path: '/api/auth/callback/credentials',
+    form: {
+      csrfToken,
+      email: credentials.email,
+      password: credentials.password,
+      callbackUrl: `${client.origin}${callbackPath}`,
+      json: 'true',
+    },
+  });
+  if (result.kind === 'transport') return transportFailure(result, 'login');
+  if (result.status === 401) return statusFailure(result, 'login', 'wrong_credentials');
+
+  let next: string | undefined;
+  if (result.status === 200) {
+    const parsed = parseJson(result.text, CallbackAnswer);
+    if (!parsed.ok) return malformed(result, 'login', parsed.problem);
+    next = parsed.value.url;
+  } else if (result.status >= 300 && result.status < 400) {
+    next = result.headers.get('location') ?? undefined;
+  } else if (isOriginRefusal(result.status, errorText(result.text))) {
+    return statusFailure(result, 'login', 'origin_refused');
+  } else {
+    return statusFailure(result, 'login');
+  }
+
+  if (next !== undefined && /[?&]csrf=true\b/.test(next))
+    return {
+      ok: false,
+      cause: 'csrf_refused',
+      status: result.status,
+      detail: 'login: CSRF check refused',
+      ms: result.ms,
+    };
+  if (next !== undefined && /[?&]error=/.test(next))
+    return {
+      ok: false,
+      cause: 'wrong_credentials',
+      status: result.status,
+      detail: 'login: credentials refused',
+      ms: result.ms,
+    };
+
+  const csrfNames = csrfCookieNames.get(client) ?? new Set<string>();
+  const sessionCookies = result.cookies.filter((c) => !c.cleared && !csrfNames.has(c.name));
+  if (sessionCookies.length === 0)
+    return {
+      ok: false,
+      cause: 'unauthorized',
+      status: result.status,
+      detail: `login: ${result.status} without a session cookie`,
+      ms: result.ms,
+    };
+  return { ok: true, value: { sessionCookies }, ms: result.ms };
+}
+
+export interface SessionFacts {
+  userId: string;
+  tenantId: string;
+  email: string | undefined;
+}
+
+/**
+ * GET /api/auth/session: the proof of a login. `{}` means the web app did not accept the session
+ * cookie; a user without tenantId is a login that cannot chat.
+ */
+export async function readSession(
+  client: WebTransport,
+  evidence: LoginEvidence,
+): Promise<StepResult<SessionFacts>> {
+  const result = await client.send({ method: 'GET', path: '/api/auth/session' });
+  if (result.kind === 'transport') return transportFailure(result, 'session');
+  if (result.status !== 200) return statusFailure(result, 'session');
+  const parsed = parseJson(result.text, SessionAnswer);
+  if (!parsed.ok) return malformed(result, 'session', parsed.problem);
+  const user = parsed.value.user;
+  if (!user) {
+    const secureOnly = evidence.sessionCookies.every((c) => c.secure);
+    if (secureOnly && !client.secureCookiesTravel)
+      return {
+        ok: false,
+        cause: 'session_rejected',
+        status: 200,
+        detail:
+          'session: the session cookie is Secure but the web app is served over plain http, so it never travels back',
+        ms: result.ms,
+      };
+    return {
+      ok: false,
+      cause: 'unauthorized',
+      status: 200,
+      detail: 'session: no user for the session cookie',
+      ms: result.ms,
+    };
+  }
+  if (!user.tenantId)
+    return {
+      ok: false,
+      cause: 'no_tenant',
+      status: 200,
+      detail: 'session: user without tenantId',
+      ms: result.ms,
+    };
+  return {
+    ok: true,
+    value: { userId: user.id, tenantId: user.tenantId, email: user.email ?? undefined },
+    ms: result.ms,
+  };
+}

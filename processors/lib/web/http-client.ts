@@ -1,0 +1,168 @@
+import { performance } from 'node:perf_hooks';
+import { Cookie, CookieJar } from 'tough-cookie';
+import { classifyNetworkError } from '../http-errors';
+
+/**
+ * HTTP client of one web-app user: a real cookie jar (tough-cookie), the `Origin` the web app
+ * checks, no automatic redirects (a 307 to login is an answer the suite must see), a per-request
+ * timeout, and the time of each exchange up to the last byte of the body.
+ *
+ * Cookie names are never assumed: NextAuth names them `next-auth.*` over plain http and
+ * `__Host-` / `__Secure-` in production builds; the jar handles both by the cookie rules.
+ */
+
+export interface CookieChange {
+  name: string;
+  secure: boolean;
+  /** The answer deleted the cookie (Max-Age<=0 or an expiry in the past). */
+  cleared: boolean;
+}
+
+export interface WebAnswer {
+  kind: 'answer';
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Request sent to body fully read. */
+  ms: number;
+  cookies: CookieChange[];
+}
+
+export interface WebTransportFailure {
+  kind: 'transport';
+  cause: 'timeout' | 'connection_error';
+  ms: number;
+  message: string;
+}
+
+export type WebResult = WebAnswer | WebTransportFailure;
+
+export interface WebRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  json?: unknown;
+  form?: Record<string, string>;
+  /** Send the web app's own origin as `Origin` (signup, chat and onboarding check it). */
+  origin?: boolean;
+}
+
+/**
+ * What the auth and chat steps need from a user's HTTP stack. WebClient is the Node one; the
+ * browser journey wraps the browser context's request API (same cookie store as its pages).
+ */
+export interface WebTransport {
+  /** The web app's origin, sent as `Origin` where the app checks it. */
+  readonly origin: string;
+  /** Whether `Secure` cookies can travel back to the web app (https, or a loopback host). */
+  readonly secureCookiesTravel: boolean;
+  send(request: WebRequest): Promise<WebResult>;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
+/** Set-Cookie headers as the changes they make (name, Secure, deletion), without their values. */
+export function cookieChanges(setCookies: readonly string[], now = Date.now()): CookieChange[] {
+  const changes: CookieChange[] = [];
+  for (const header of setCookies) {
+    const parsed = Cookie.parse(header);
+    if (!parsed) continue;
+    const expiry = parsed.expiryTime();
+    const cleared =
+      (typeof parsed.maxAge === 'number' && parsed.maxAge <= 0) || (typeof expiry === 'number' && expiry <= now);
+    changes.push({ name: parsed.key, secure: parsed.secure, cleared });
+  }
+  return changes;
+}
+
+export class WebClient implements WebTransport {
+  readonly baseUrl: string;
+  readonly origin: string;
+  readonly jar = new CookieJar();
+  /**
+   * Browsers treat loopback as a secure context: they keep and send `Secure` cookies to
+   * http://localhost. The jar gets the same view of loopback hosts, so a production build
+   * (Secure cookies) run locally over plain http behaves for the suite as it does for a browser.
+   */
+  private readonly cookieUrlBase: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {
+    const url = new URL(baseUrl);
+    this.baseUrl = url.origin + url.pathname.replace(/\/+$/, '');
+    this.origin = url.origin;
+    this.cookieUrlBase =
+      url.protocol === 'http:' && isLoopbackHost(url.hostname)
+        ? this.baseUrl.replace(/^http:/, 'https:')
+        : this.baseUrl;
+  }
+
+  get secureCookiesTravel(): boolean {
+    return this.cookieUrlBase.startsWith('https:');
+  }
+
+  async send(request: WebRequest): Promise<WebResult> {
+    const url = `${this.baseUrl}${request.path}`;
+    const cookieUrl = `${this.cookieUrlBase}${request.path}`;
+    const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
+    const cookie = await this.jar.getCookieString(cookieUrl);
+    if (cookie) headers.cookie = cookie;
+    if (request.origin) headers.origin = this.origin;
+    let body: string | undefined;
+    if (request.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(request.json);
+    } else if (request.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(request.form).toString();
+    }
+
+    const started = performance.now();
+    try {
+      const response = await fetch(url, {
+        method: request.method,
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await response.text();
+      const ms = performance.now() - started;
+      const cookies = await this.store(response.headers.getSetCookie(), cookieUrl);
+      return { kind: 'answer', status: response.status, headers: response.headers, text, ms, cookies };
+    } catch (error) {
+      const ms = performance.now() - started;
+      return {
+        kind: 'transport',
+        cause: classifyNetworkError(error) === 'timeout' ? 'timeout' : 'connection_error',
+        ms,
+        message: describeTransportError(error),
+      };
+    }
+  }
+
+  /** Names of the cookies the jar would send to the web app now. */
+  async cookieNames(): Promise<string[]> {
+    const cookies = await this.jar.getCookies(`${this.cookieUrlBase}/`);
+    return cookies.map((c) => c.key);
+  }
+
+  private async store(setCookies: string[], cookieUrl: string): Promise<CookieChange[]> {
+    // A cookie the jar refuses (bad prefix, foreign domain) is dropped, as a browser would.
+    for (const header of setCookies) await this.jar.setCookie(header, cookieUrl, { ignoreError: true });
+    return cookieChanges(setCookies);
+  }
+}
+
+function describeTransportError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as Error & { cause?: unknown }).cause;
+  const code =
+    cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : '';
+  return code ? `${error.message} (${code})` : error.message;
+}

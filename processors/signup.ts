@@ -1,0 +1,80 @@
+import { performance } from 'node:perf_hooks';
+import type { VUContext, VUEvents } from 'artillery';
+import { reportGeneratorHealth } from './lib/generator-health';
+import { count, countFailure, type FailureCause, observe } from './lib/metrics';
+import { signupRunSettings } from './lib/web/signup-settings';
+import { emitZeroSessionCounters, sendChatMessage, signUpAndLogIn } from './lib/web-session';
+
+/**
+ * Signup → tenant → first chat (scenarios/signup-tenant-chat.yml): one virtual user = one new
+ * account onboarded end to end. The steps and their proofs are in lib/web-session.ts; this adds
+ * the first chat message and the whole-onboarding view:
+ *
+ *   onboarding.attempts / .success / .failures[.<cause>]   one per user
+ *   onboarding.duration_ms                                  csrf to the assistant's answer (successes)
+ *   first_chat.latency_ms, first_chat.success / .failures[.<cause>] / .requests / .request_errors
+ *
+ * A failed onboarding is a counted outcome, never a VU error; the first few failures of each cause
+ * are printed (statuses and error texts only, never credentials).
+ */
+
+const FALLBACK_FIRST_MESSAGE = 'Hello! This is my first message after signing up.';
+const PRINTED_PER_CAUSE = 3;
+const printed = new Map<string, number>();
+
+function explainOnce(step: string, cause: FailureCause, detail: string): void {
+  const key = `${step}.${cause}`;
+  const seen = printed.get(key) ?? 0;
+  if (seen >= PRINTED_PER_CAUSE) return;
+  printed.set(key, seen + 1);
+  console.error(`[signup-tenant-chat] ${step} failed (${cause}): ${detail}`);
+}
+
+function emitZeroCounters(events: VUEvents): void {
+  emitZeroSessionCounters(events);
+  for (const name of ['onboarding.success', 'onboarding.failures']) count(events, name, 0);
+  for (const name of ['success', 'failures', 'requests', 'request_errors'])
+    count(events, `first_chat.${name}`, 0);
+}
+
+function onboardingFailed(events: VUEvents, step: string, cause: FailureCause, detail: string): void {
+  countFailure(events, 'onboarding', cause);
+  explainOnce(step, cause, detail);
+}
+
+export async function onboardUser(context: VUContext, events: VUEvents): Promise<void> {
+  const settings = signupRunSettings();
+  reportGeneratorHealth(events);
+  emitZeroCounters(events);
+  count(events, 'onboarding.attempts');
+  const started = performance.now();
+
+  const login = await signUpAndLogIn(events, {
+    webBaseUrl: settings.WEB_BASE_URL,
+    timeoutMs: settings.SIGNUP_REQUEST_TIMEOUT,
+    callbackPath: settings.SIGNUP_CALLBACK_PATH,
+    runId: settings.LOADTEST_RUN_ID,
+  });
+  if (!login.ok) {
+    onboardingFailed(events, login.step, login.cause, login.detail);
+    return;
+  }
+
+  const firstMessage =
+    typeof context.vars.firstMessage === 'string' && context.vars.firstMessage.trim()
+      ? context.vars.firstMessage.trim()
+      : FALLBACK_FIRST_MESSAGE;
+  count(events, 'first_chat.requests');
+  const chat = await sendChatMessage(login.session.client, { message: firstMessage });
+  if (chat.status !== undefined) observe(events, 'first_chat.latency_ms', chat.ms);
+  if (!chat.ok) {
+    countFailure(events, 'first_chat', chat.cause);
+    count(events, 'first_chat.request_errors');
+    onboardingFailed(events, 'first_chat', chat.cause, chat.detail);
+    return;
+  }
+  count(events, 'first_chat.success');
+  count(events, 'onboarding.success');
+  observe(events, 'onboarding.duration_ms', performance.now() - started);
+  reportGeneratorHealth(events);
+}

@@ -1,0 +1,52 @@
+import type { VUContext, VUEvents } from 'artillery';
+import { count } from './lib/metrics';
+import { terminalUrl } from './lib/terminal/link';
+import { emitSessionStart, holdSession } from './lib/terminal/session';
+import {
+  sessionDurationMs,
+  terminalHeaders,
+  terminalRunSettings,
+  terminalTenantIds,
+} from './lib/terminal/settings';
+
+/** Spreads sessions over the tenants in order, so each tenant gets an equal share of sockets. */
+let nextTenant = 0;
+/** Every session of the run ends together, the profile's duration after the first one started. */
+let runDeadline: number | undefined;
+
+/**
+ * One virtual user = one terminal session held for WS_DURATION (scenarios/terminal-ws.yml).
+ * The socket is driven here rather than by the ws engine, whose match/capture crashes the worker
+ * on a stray frame. A failed session is a counted outcome, never a VU error.
+ */
+export async function holdTerminalSession(context: VUContext, events: VUEvents): Promise<void> {
+  const settings = terminalRunSettings();
+  const tenants = terminalTenantIds(settings);
+  const tenantId = tenants[nextTenant++ % tenants.length]!;
+  emitSessionStart(events);
+  runDeadline ??= performance.now() + sessionDurationMs(settings, context.vars.$environment);
+  const verdict = await holdSession(
+    {
+      endpoint: {
+        url: terminalUrl(settings.API_BASE_URL, tenantId),
+        headers: terminalHeaders(settings),
+        connectTimeoutMs: settings.WS_CONNECT_TIMEOUT,
+      },
+      deadline: runDeadline,
+      cols: settings.WS_TERMINAL_COLS,
+      rows: settings.WS_TERMINAL_ROWS,
+      commandIntervalMs: settings.WS_COMMAND_INTERVAL,
+      commandTimeoutMs: settings.WS_COMMAND_TIMEOUT,
+      reconnectBaseMs: settings.WS_RECONNECT_BASE_DELAY,
+      reconnectMaxMs: settings.WS_RECONNECT_MAX_DELAY,
+      maxReconnects: settings.WS_MAX_RECONNECTS,
+      recoveryTimeoutMs: settings.WS_RECOVERY_TIMEOUT,
+    },
+    events,
+  );
+  if (verdict.ok) count(events, 'terminal.sessions.completed');
+  else {
+    count(events, 'terminal.sessions.failed');
+    count(events, `terminal.session_failures.${verdict.reason}`);
+  }
+}

@@ -1,0 +1,51 @@
+import type { EnsureVerdict } from './artillery-run';
+
+/** results/<run-id>/manifest.json: what ran, how, and how it ended. Read by the report. */
+export interface RunManifest {
+  runId: string;
+  profile: string;
+  target:
+    | { kind: 'simulator'; simulatorProfile: string; faults?: unknown }
+    | { kind: 'env-file'; file: string };
+  parallel: boolean;
+  git: { revision: string | null; dirty: boolean | null };
+  versions: { node: string; artillery: string | null; suite: string | null };
+  /** Settings as checked, secrets reduced to "(set, redacted)". */
+  settings: Record<string, unknown>;
+  seededTenants: number;
+  startedAt: string;
+  endedAt: string | null;
+  interrupted: boolean;
+  exitCode: number | null;
+  scenarios: ScenarioRecord[];
+}
+
+export type ScenarioOutcome = 'pass' | 'threshold-failed' | 'error' | 'not-started';
+
+export interface ScenarioRecord {
+  name: string;
+  /** Path of the YAML relative to the suite root (or absolute outside it). */
+  script: string;
+  area: string;
+  /** Folder (relative to the run folder) with output.json, ensure.json, console.log. */
+  dir: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  expectedMs: number;
+  durationMs: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  outcome: ScenarioOutcome;
+  /** Why, when the outcome is not pass. */
+  reason: string | null;
+  checksPassed: number;
+  checksFailed: number;
+}
+
+/** results/<run-id>/<scenario>/ensure.json */
+export interface EnsureFile {
+  scenario: string;
+  exitCode: number | null;
+  verdicts: EnsureVerdict[];
+}

@@ -1,0 +1,84 @@
+import type { ArtilleryReport, ArtillerySummary } from '../artillery-run';
+
+/** The figures a reader looks for first, grouped; every group may be empty for a scenario. */
+export interface KeyFigures {
+  /** Latency per named request (metrics-by-endpoint) and overall. */
+  requests: SummaryRow[];
+  tokens: ValueRow[];
+  /** How LLM proxy overhead was measured (Server-Timing or inference budget) and its values. */
+  overhead: (SummaryRow | ValueRow)[];
+  websocket: (SummaryRow | ValueRow)[];
+  startup: SummaryRow[];
+  /** Every other custom histogram. */
+  otherHistograms: SummaryRow[];
+  failures: ValueRow[];
+  vusers: ValueRow[];
+}
+
+export interface SummaryRow {
+  kind: 'summary';
+  name: string;
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface ValueRow {
+  kind: 'value';
+  name: string;
+  value: number;
+}
+
+const summaryRow = (name: string, s: Partial<ArtillerySummary>): SummaryRow => ({
+  kind: 'summary',
+  name,
+  count: s.count ?? 0,
+  p50: s.p50 ?? s.median ?? 0,
+  p95: s.p95 ?? 0,
+  p99: s.p99 ?? 0,
+  max: s.max ?? 0,
+});
+
+export const REQUEST_LATENCY = /^(http\.response_time|plugins\.metrics-by-endpoint\.response_time\.)/;
+const TOKENS = /token/i;
+const OVERHEAD = /overhead|server_timing|inference_budget/;
+const WEBSOCKET = /^(terminal|websocket|ws)\.|rtt|disconnect/;
+const STARTUP = /startup|cold_start|ready|provision/;
+const FAILURE = /(^errors\.|\.failures(\.|$)|^vusers\.failed$|^http\.codes\.[45]\d\d$)/;
+
+export function keyFigures(report: ArtilleryReport | undefined): KeyFigures {
+  const figures: KeyFigures = {
+    requests: [],
+    tokens: [],
+    overhead: [],
+    websocket: [],
+    startup: [],
+    otherHistograms: [],
+    failures: [],
+    vusers: [],
+  };
+  if (!report) return figures;
+  const { counters, summaries } = report.aggregate;
+  for (const [name, s] of Object.entries(summaries).sort(([a], [b]) => a.localeCompare(b))) {
+    const row = summaryRow(name, s);
+    if (REQUEST_LATENCY.test(name)) figures.requests.push(row);
+    else if (OVERHEAD.test(name)) figures.overhead.push(row);
+    else if (TOKENS.test(name))
+      figures.tokens.push({ kind: 'value', name: `${name} (mean)`, value: row.count ? s.mean : 0 });
+    else if (WEBSOCKET.test(name)) figures.websocket.push(row);
+    else if (STARTUP.test(name)) figures.startup.push(row);
+    else if (!/^(vusers|http|plugins|browser)\./.test(name)) figures.otherHistograms.push(row);
+  }
+  for (const [name, value] of Object.entries(counters).sort(([a], [b]) => a.localeCompare(b))) {
+    const row: ValueRow = { kind: 'value', name, value };
+    if (FAILURE.test(name)) figures.failures.push(row);
+    else if (TOKENS.test(name)) figures.tokens.push(row);
+    else if (OVERHEAD.test(name)) figures.overhead.push(row);
+    else if (/^(terminal|websocket)\./.test(name) && /(disconnect|drop|close|reconnect|open)/.test(name))
+      figures.websocket.push(row);
+    else if (/^vusers\.(created|completed|failed|skipped)$/.test(name)) figures.vusers.push(row);
+  }
+  return figures;
+}

@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { UPLOT_CSS, UPLOT_JS } from '../paths';
+import type { BaselineComparison } from './baseline';
+import { scenarioCharts } from './charts';
+import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
+import type { LoadedRun, LoadedScenario } from './load';
+import { thresholdRows } from './thresholds';
+
+const esc = (text: string | number) =>
+  String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+function table(head: string[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
+  if (rows.length === 0) return '';
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r, i) => `<tr class="${rowClass?.(i) ?? ''}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+const summaries = (rows: SummaryRow[]) =>
+  table(
+    ['metric', 'count', 'p50', 'p95', 'p99', 'max'],
+    rows.map((r) => [r.name, r.count, num(r.p50), num(r.p95), num(r.p99), num(r.max)]),
+  );
+const values = (rows: ValueRow[]) =>
+  table(
+    ['metric', 'value'],
+    rows.map((r) => [r.name, num(r.value)]),
+  );
+const mixed = (rows: (SummaryRow | ValueRow)[]) =>
+  summaries(rows.filter((r): r is SummaryRow => r.kind === 'summary')) +
+  values(rows.filter((r): r is ValueRow => r.kind === 'value'));
+
+function figuresHtml(f: KeyFigures): string {
+  return (
+    [
+      ['Latency per request (ms)', summaries(f.requests)],
+      ['Tokens', values(f.tokens)],
+      ['LLM proxy overhead', mixed(f.overhead)],
+      ['WebSocket (RTT ms, disconnects)', mixed(f.websocket)],
+      ['Startup / provisioning (ms)', summaries(f.startup)],
+      ['Other measurements', summaries(f.otherHistograms)],
+      ['Failures by cause', values(f.failures)],
+      ['Virtual users', values(f.vusers)],
+    ] as const
+  )
+    .filter(([, body]) => body.length > 0)
+    .map(([title, body]) => `<h4>${esc(title)}</h4>${body}`)
+    .join('');
+}
+
+function scenarioHtml(scenario: LoadedScenario, index: number): string {
+  const { record } = scenario;
+  const rows = thresholdRows(scenario.verdicts, scenario.report);
+  const charts = scenarioCharts(scenario.report);
+  return `<section class="scenario ${record.outcome}" data-scenario="${esc(record.name)}">
+<h2>${esc(record.name)} <span class="badge">${esc(record.outcome)}</span></h2>
+<p>Script <code>${esc(record.script)}</code>, area ${esc(record.area)}, exit code ${esc(record.exitCode ?? '-')}${
+    record.reason ? `: ${esc(record.reason)}` : ''
+  }</p>
+<h3>Thresholds</h3>
+${
+  rows.length > 0
+    ? table(
+        ['metric', 'limit', 'measured', 'result', 'cause class'],
+        rows.map((r) => [
+          r.metrics.join(', ') || r.check,
+          r.limit,
+          r.measured,
+          r.ok ? 'pass' : r.optional ? 'fail (optional)' : 'FAIL',
+          r.ok ? '-' : r.cause,
+        ]),
+        (i) => (rows[i]!.ok ? 'ok' : 'fail'),
+      )
+    : '<p>No threshold verdicts were recorded.</p>'
+}
+<h3>Over time</h3>
+<div class="charts">${charts
+    .map((_, c) => `<div class="chart" id="chart-${index}-${c}"></div>`)
+    .join('')}</div>${charts.length === 0 ? '<p>No intermediate periods recorded.</p>' : ''}
+<script type="application/json" class="chart-data" data-index="${index}">${JSON.stringify(charts).replace(
+    /</g,
+    '\\u003c',
+  )}</script>
+<h3>Key figures</h3>
+${scenario.report ? figuresHtml(keyFigures(scenario.report)) : '<p>No Artillery results were written.</p>'}
+</section>`;
+}
+
+const DRAW = `
+(function () {
+  var palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
+  document.querySelectorAll('script.chart-data').forEach(function (node) {
+    var index = node.getAttribute('data-index');
+    JSON.parse(node.textContent).forEach(function (spec, c) {
+      var target = document.getElementById('chart-' + index + '-' + c);
+      var series = [{}].concat(spec.labels.map(function (label, i) {
+        return { label: label, stroke: palette[i % palette.length], width: 2, spanGaps: true, points: { show: true, size: 5 } };
+      }));
+      var opts = {
+        title: spec.title + ' (' + spec.unit + ')', width: 560, height: 240, series: series,
+        axes: [{}, { label: spec.unit }], scales: { x: { time: true } }
+      };
+      new uPlot(opts, [spec.x].concat(spec.ys), target);
+    });
+  });
+})();`;
+
+export function runHtml(
+  run: LoadedRun,
+  comparison: BaselineComparison | undefined,
+  markdownSummary: string,
+): string {
+  const m = run.manifest;
+  const uplotJs = readFileSync(UPLOT_JS, 'utf8');
+  const uplotCss = readFileSync(UPLOT_CSS, 'utf8');
+  const summary = table(
+    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration'],
+    run.scenarios.map(({ record }) => [
+      record.name,
+      record.outcome,
+      record.checksPassed,
+      record.checksFailed,
+      record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
+    ]),
+    (i) => (run.scenarios[i]!.record.outcome === 'pass' ? 'ok' : 'fail'),
+  );
+  const baseline = comparison
+    ? `<h2>Compared with ${esc(comparison.baselineRunId)} (tolerance ${Math.round(comparison.tolerance * 100)}%)</h2>
+<p class="${comparison.regressions.length ? 'fail' : 'ok'}">${comparison.regressions.length} regression(s)</p>${table(
+        ['scenario', 'metric', 'baseline', 'now', 'change', 'regression'],
+        comparison.deltas.map((d) => [
+          d.scenario,
+          d.metric,
+          d.baseline === null ? '-' : num(d.baseline),
+          d.current === null ? '-' : num(d.current),
+          d.change,
+          d.regression ? 'REGRESSION' : '',
+        ]),
+        (i) => (comparison.deltas[i]!.regression ? 'fail' : ''),
+      )}`
+    : '';
+  const settings = table(
+    ['setting', 'value'],
+    Object.entries(m.settings).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]),
+  );
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Load test ${esc(m.runId)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${uplotCss}</style>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1250px}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
+th{background:#f3f3f3}tr.fail td{background:#fde8e8}tr.ok td{background:#eef8ee}
+.badge{font-size:14px;padding:2px 8px;border-radius:4px;background:#ddd}
+section.pass .badge{background:#bfe5bf}section.threshold-failed .badge,section.error .badge,section.not-started .badge{background:#f5b5b5}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{min-height:240px}
+p.fail{color:#b00;font-weight:bold}
+</style></head><body>
+<h1>Load test ${esc(m.runId)}: exit ${esc(m.exitCode ?? '-')}</h1>
+<p>Profile <b>${esc(m.profile)}</b>, target ${esc(m.target.kind === 'simulator' ? 'bundled simulator' : m.target.file)}, started ${esc(
+    m.startedAt,
+  )}</p>
+${summary}
+${baseline}
+${run.scenarios.map(scenarioHtml).join('\n')}
+<h2>Run manifest</h2>
+${table(
+  ['run', ''],
+  [
+    ['git revision', `${m.git.revision ?? 'unknown'}${m.git.dirty ? ' (uncommitted changes)' : ''}`],
+    ['node / artillery / suite', `${m.versions.node} / ${m.versions.artillery} / ${m.versions.suite}`],
+    ['started / ended', `${m.startedAt} / ${m.endedAt ?? '-'}`],
+    ['parallel', String(m.parallel)],
+    ['seeded tenants', m.seededTenants],
+    ['interrupted', String(m.interrupted)],
+  ],
+)}
+<h3>Settings (secrets removed)</h3>
+${settings}
+<details><summary>Markdown summary</summary><pre>${esc(markdownSummary)}</pre></details>
+<script>${uplotJs.replace(/<\/script/gi, '<\\/script')}</script>
+<script>${DRAW}</script>
+</body></html>
+`;
+}

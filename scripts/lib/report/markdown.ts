@@ -1,0 +1,178 @@
+import type { RunManifest } from '../manifest';
+import type { BaselineComparison } from './baseline';
+import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
+import type { LoadedRun, LoadedScenario } from './load';
+import { thresholdRows } from './thresholds';
+
+const cell = (text: string | number) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+function table(head: string[], rows: (string | number)[][]): string {
+  if (rows.length === 0) return '';
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+const OUTCOME_LABEL: Record<string, string> = {
+  pass: 'PASS',
+  'threshold-failed': 'FAIL (threshold)',
+  error: 'FAIL (run error)',
+  'not-started': 'NOT RUN',
+};
+
+export function summaryTable(run: LoadedRun): string {
+  return table(
+    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration'],
+    run.scenarios.map(({ record }) => [
+      record.name,
+      OUTCOME_LABEL[record.outcome] ?? record.outcome,
+      record.checksPassed,
+      record.checksFailed,
+      record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
+    ]),
+  );
+}
+
+function summaryRows(rows: SummaryRow[]): string {
+  return table(
+    ['metric', 'count', 'p50', 'p95', 'p99', 'max'],
+    rows.map((r) => [r.name, r.count, num(r.p50), num(r.p95), num(r.p99), num(r.max)]),
+  );
+}
+
+function valueRows(rows: ValueRow[]): string {
+  return table(
+    ['metric', 'value'],
+    rows.map((r) => [r.name, num(r.value)]),
+  );
+}
+
+function mixed(rows: (SummaryRow | ValueRow)[]): string {
+  return (
+    summaryRows(rows.filter((r): r is SummaryRow => r.kind === 'summary')) +
+    valueRows(rows.filter((r): r is ValueRow => r.kind === 'value'))
+  );
+}
+
+export function figuresMarkdown(figures: KeyFigures): string {
+  const sections: [string, string][] = [
+    ['Latency per request (ms)', summaryRows(figures.requests)],
+    ['Tokens', valueRows(figures.tokens)],
+    ['LLM proxy overhead', mixed(figures.overhead)],
+    ['WebSocket (RTT ms, disconnects)', mixed(figures.websocket)],
+    ['Startup / provisioning (ms)', summaryRows(figures.startup)],
+    ['Other measurements', summaryRows(figures.otherHistograms)],
+    ['Failures by cause', valueRows(figures.failures)],
+    ['Virtual users', valueRows(figures.vusers)],
+  ];
+  return sections
+    .filter(([, body]) => body.length > 0)
+    .map(([title, body]) => `#### ${title}\n\n${body}`)
+    .join('\n');
+}
+
+export function scenarioMarkdown(scenario: LoadedScenario): string {
+  const { record } = scenario;
+  const rows = thresholdRows(scenario.verdicts, scenario.report);
+  const parts = [
+    `### ${record.name}: ${OUTCOME_LABEL[record.outcome] ?? record.outcome}`,
+    '',
+    `Script \`${record.script}\`, area ${record.area}, exit code ${record.exitCode ?? '-'}${
+      record.reason ? `. ${record.reason}` : ''
+    }`,
+    '',
+  ];
+  if (rows.length > 0)
+    parts.push(
+      table(
+        ['metric', 'limit', 'measured', 'result', 'cause class'],
+        rows.map((r) => [
+          r.metrics.join(', ') || r.check,
+          r.limit,
+          r.measured,
+          r.ok ? 'pass' : r.optional ? 'fail (optional)' : 'FAIL',
+          r.ok ? '-' : r.cause,
+        ]),
+      ),
+    );
+  else parts.push('No threshold verdicts were recorded.\n');
+  if (!scenario.report) parts.push('No Artillery results were written for this scenario.\n');
+  else parts.push(figuresMarkdown(keyFigures(scenario.report)));
+  return parts.join('\n');
+}
+
+export function manifestMarkdown(manifest: RunManifest): string {
+  const target =
+    manifest.target.kind === 'simulator'
+      ? `bundled simulator (${manifest.target.simulatorProfile}${manifest.target.faults ? ', faults injected' : ''})`
+      : `env file ${manifest.target.file}`;
+  const rows: [string, string][] = [
+    ['run id', manifest.runId],
+    ['profile', manifest.profile],
+    ['target', target],
+    ['parallel', String(manifest.parallel)],
+    [
+      'git revision',
+      `${manifest.git.revision ?? 'unknown'}${manifest.git.dirty ? ' (uncommitted changes)' : ''}`,
+    ],
+    [
+      'node / artillery / suite',
+      `${manifest.versions.node} / ${manifest.versions.artillery} / ${manifest.versions.suite}`,
+    ],
+    ['started / ended', `${manifest.startedAt} / ${manifest.endedAt ?? '-'}`],
+    ['seeded tenants', String(manifest.seededTenants)],
+    ['exit code', `${manifest.exitCode ?? '-'}${manifest.interrupted ? ' (interrupted)' : ''}`],
+  ];
+  const settings = Object.entries(manifest.settings).map(([k, v]) => [
+    k,
+    Array.isArray(v) ? v.join(',') : String(v),
+  ]);
+  return `${table(['run', ''], rows)}\n#### Settings (secrets removed)\n\n${table(['setting', 'value'], settings)}`;
+}
+
+export function baselineMarkdown(comparison: BaselineComparison): string {
+  const head = `## Compared with ${comparison.baselineRunId} (tolerance ${Math.round(comparison.tolerance * 100)}%)\n\n`;
+  const verdict =
+    comparison.regressions.length === 0
+      ? 'No regressions beyond the tolerance.\n\n'
+      : `**${comparison.regressions.length} regression(s) beyond the tolerance.**\n\n`;
+  return (
+    head +
+    verdict +
+    table(
+      ['scenario', 'metric', 'baseline', 'now', 'change', 'regression'],
+      comparison.deltas.map((d) => [
+        d.scenario,
+        d.metric,
+        d.baseline === null ? '-' : num(d.baseline),
+        d.current === null ? '-' : num(d.current),
+        d.change,
+        d.regression ? 'REGRESSION' : '',
+      ]),
+    )
+  );
+}
+
+export function runMarkdown(run: LoadedRun, comparison: BaselineComparison | undefined): string {
+  const m = run.manifest;
+  const verdict =
+    m.exitCode === 0 ? 'PASSED' : m.exitCode === 1 ? 'FAILED (thresholds)' : 'FAILED (could not run)';
+  return [
+    `# Load test ${m.runId}: ${verdict}`,
+    '',
+    `Profile **${m.profile}**, ${run.scenarios.length} scenario(s).`,
+    '',
+    summaryTable(run),
+    ...(comparison ? [baselineMarkdown(comparison)] : []),
+    '## Scenarios',
+    '',
+    ...run.scenarios.map(scenarioMarkdown),
+    '## Run manifest',
+    '',
+    manifestMarkdown(m),
+  ].join('\n');
+}

@@ -1,0 +1,102 @@
+import type { ArtilleryReport, EnsureVerdict } from '../artillery-run';
+import { flatValues } from './load';
+
+export const CAUSE_CLASSES = ['latency', 'errors', 'credits', 'rate limit', 'generator saturated'] as const;
+export type CauseClass = (typeof CAUSE_CLASSES)[number];
+
+export interface ThresholdRow {
+  check: string;
+  ok: boolean;
+  optional: boolean;
+  /** Metric names the check reads. */
+  metrics: string[];
+  /** `< 200` for a simple comparison; the whole expression otherwise. */
+  limit: string;
+  /** `name = value` for each metric read (value `absent` when the run never emitted it). */
+  measured: string;
+  cause: CauseClass;
+}
+
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'true',
+  'false',
+  'if',
+  'then',
+  'else',
+  'abs',
+  'min',
+  'max',
+]);
+const IDENTIFIER = /'([^']+)'|([A-Za-z_$][A-Za-z0-9_$.\-/]*)/g;
+const SIMPLE = /^\s*([A-Za-z_$][A-Za-z0-9_$.\-/]*|'[^']+')\s*(<=|>=|==|!=|<|>)\s*(-?[\d.]+)\s*$/;
+
+/** Metric names an ensure expression reads (quoted identifiers included). */
+export function metricsOf(expression: string): string[] {
+  const names: string[] = [];
+  for (const match of expression.matchAll(IDENTIFIER)) {
+    const name = match[1] ?? match[2]!;
+    if (KEYWORDS.has(name) || /^\d/.test(name)) continue;
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+/** The class of cause a check belongs to, from what it measures. */
+export function classifyMetric(metric: string): CauseClass {
+  if (/^generator\./.test(metric)) return 'generator saturated';
+  if (/credit|\.402$|payment/.test(metric)) return 'credits';
+  if (/rate_limit|\.429$/.test(metric)) return 'rate limit';
+  if (
+    /response_time|_ms(\.|$)|latency|rtt|ttft|session_length|startup|cold_start|\.p\d+$|\.(median|mean|max)$/.test(
+      metric,
+    )
+  )
+    return 'latency';
+  return 'errors';
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+export function thresholdRows(
+  verdicts: EnsureVerdict[],
+  report: ArtilleryReport | undefined,
+): ThresholdRow[] {
+  const values = flatValues(report?.aggregate);
+  const counters = report?.aggregate.counters ?? {};
+  const sumOf = (pattern: RegExp) =>
+    Object.entries(counters)
+      .filter(([name]) => pattern.test(name))
+      .reduce((sum, [, v]) => sum + v, 0);
+  const creditFailures = sumOf(/credits_exhausted$|^http\.codes\.402$/);
+  const rateLimited = sumOf(/rate_limited$|^http\.codes\.429$/);
+  const generatorFailed = verdicts.some(
+    (v) => !v.ok && metricsOf(v.check).some((m) => m.startsWith('generator.')),
+  );
+
+  return verdicts.map((verdict) => {
+    const optional = verdict.check.endsWith(' (optional)');
+    const check = optional ? verdict.check.slice(0, -' (optional)'.length) : verdict.check;
+    const metrics = metricsOf(check);
+    const simple = SIMPLE.exec(check);
+    let cause: CauseClass = metrics.map(classifyMetric).find((c) => c !== 'errors') ?? 'errors';
+    // A failed error/latency check is explained by the platform refusing work, when it did.
+    if (!verdict.ok && cause === 'errors' && creditFailures > 0) cause = 'credits';
+    else if (!verdict.ok && cause === 'errors' && rateLimited > 0) cause = 'rate limit';
+    if (!verdict.ok && cause === 'latency' && generatorFailed) cause = 'generator saturated';
+    return {
+      check,
+      ok: verdict.ok,
+      optional,
+      metrics,
+      limit: simple ? `${simple[2]} ${simple[3]}` : check,
+      measured: metrics
+        .map((m) => `${m} = ${values[m] === undefined ? 'absent' : fmt(values[m]!)}`)
+        .join(', '),
+      cause,
+    };
+  });
+}

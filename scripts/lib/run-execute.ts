@@ -1,0 +1,339 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { checkSettings, isSecretSetting, publicSettings } from '../../config/settings/index';
+import { SimControlClient } from '../../simulator/src/control-client';
+import { type ArtilleryRunResult, runArtillery } from './artillery-run';
+import type { EnsureFile, RunManifest, ScenarioOutcome, ScenarioRecord } from './manifest';
+import { ROOT } from './paths';
+import { describeFigures, PeriodParser } from './progress';
+import { makeRedactor, type Redactor } from './redact';
+import type { PlannedScenario, RunPlan } from './run-plan';
+import { seedTenantsBySignup } from './signup-seeder';
+import { launchSimulator, type SimulatorProcess } from './simulator-process';
+
+export interface ExecuteHooks {
+  log: (line: string) => void;
+  signal: AbortSignal;
+  /** How often a progress line per running scenario is printed. */
+  progressEveryMs?: number;
+}
+
+export interface ExecuteResult {
+  exitCode: 0 | 1 | 2;
+  manifest: RunManifest;
+}
+
+function readJsonVersion(path: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'version' in parsed &&
+      typeof parsed.version === 'string'
+    )
+      return parsed.version;
+  } catch {
+    // not installed
+  }
+  return null;
+}
+
+function gitState(): RunManifest['git'] {
+  // GIT_OPTIONAL_LOCKS=0: reading the state must never take the index lock another process may hold.
+  const git = (args: string[]) =>
+    execFileSync('git', args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+    }).trim();
+  try {
+    const revision = git(['rev-parse', 'HEAD']);
+    let dirty: boolean | null = null;
+    try {
+      dirty = git(['status', '--porcelain', '--untracked-files=no']).length > 0;
+    } catch {
+      dirty = null;
+    }
+    return { revision, dirty };
+  } catch {
+    return { revision: null, dirty: null };
+  }
+}
+
+const display = (path: string) => {
+  const rel = relative(ROOT, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+};
+
+function outcomeOf(result: ArtilleryRunResult): { outcome: ScenarioOutcome; reason: string | null } {
+  const failed = result.ensure.filter((v) => !v.ok && !v.check.endsWith('(optional)'));
+  if (result.timedOut) return { outcome: 'error', reason: 'timed out (killed)' };
+  if (!result.report)
+    return {
+      outcome: 'not-started',
+      reason: `Artillery produced no results (exit ${result.exitCode ?? result.signal}): ${
+        result.stderr.trim().split('\n').slice(-3).join(' ') || 'no error output'
+      }`,
+    };
+  if (failed.length > 0)
+    return { outcome: 'threshold-failed', reason: `failed: ${failed.map((f) => f.check).join('; ')}` };
+  if (result.exitCode !== 0)
+    return { outcome: 'error', reason: `Artillery exited ${result.exitCode ?? result.signal}` };
+  return { outcome: 'pass', reason: null };
+}
+
+interface SimGroup {
+  key: string;
+  args: string[];
+  seedTenants: number;
+  process?: SimulatorProcess;
+  env: Record<string, string>;
+}
+
+/** Runs the plan: target up, tenants seeded, scenarios run, results and manifest written. */
+export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<ExecuteResult> {
+  const { log, signal } = hooks;
+  mkdirSync(plan.outDir, { recursive: true });
+  const manifest: RunManifest = {
+    runId: plan.runId,
+    profile: plan.profile,
+    target:
+      plan.target.kind === 'simulator'
+        ? {
+            kind: 'simulator',
+            simulatorProfile: plan.options.simProfile,
+            ...(plan.options.simFaults ? { faults: JSON.parse(plan.options.simFaults) as unknown } : {}),
+          }
+        : { kind: 'env-file', file: display(plan.target.file) },
+    parallel: plan.options.parallel,
+    git: gitState(),
+    versions: {
+      node: process.version,
+      artillery: readJsonVersion(join(ROOT, 'node_modules', 'artillery', 'package.json')),
+      suite: readJsonVersion(join(ROOT, 'package.json')),
+    },
+    settings: publicSettings(plan.settings),
+    seededTenants: 0,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    interrupted: false,
+    exitCode: null,
+    scenarios: plan.scenarios.map(({ entry, expectedMs }) => ({
+      name: entry.name,
+      script: display(entry.path),
+      area: entry.area,
+      dir: entry.name,
+      startedAt: null,
+      endedAt: null,
+      expectedMs,
+      durationMs: null,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      outcome: 'not-started',
+      reason: null,
+      checksPassed: 0,
+      checksFailed: 0,
+    })),
+  };
+  const writeManifest = () =>
+    writeFileSync(join(plan.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeManifest();
+
+  const groups = new Map<string, SimGroup>();
+  const groupOf = new Map<string, SimGroup>();
+  let redact: Redactor = makeRedactor(secretValues(plan.env));
+  const scenarioEnv = new Map<string, Record<string, string>>();
+  let startFailure: string | undefined;
+
+  try {
+    // Bring the target up and give it tenants.
+    if (plan.target.kind === 'simulator') {
+      for (const { entry } of plan.scenarios) {
+        const key = JSON.stringify(entry.simulator.args);
+        const group = groups.get(key) ?? { key, args: entry.simulator.args, seedTenants: 0, env: {} };
+        group.seedTenants = Math.max(
+          group.seedTenants,
+          plan.options.seedTenants ?? 0,
+          entry.simulator.seedTenants,
+        );
+        groups.set(key, group);
+        groupOf.set(entry.name, group);
+      }
+      for (const group of groups.values()) {
+        if (signal.aborted) break;
+        group.process = await launchSimulator({
+          profile: plan.options.simProfile,
+          ...(plan.options.simFaults ? { faults: plan.options.simFaults } : {}),
+          args: group.args,
+        });
+        log(
+          `simulator up (pid ${group.process.pid}) at ${group.process.env.WEB_BASE_URL} / ${group.process.env.API_BASE_URL}`,
+        );
+        group.env = { ...group.process.env };
+        if (group.seedTenants > 0) {
+          const control = new SimControlClient(group.env.SIM_CONTROL_URL!, group.env.SIM_ADMIN_TOKEN!);
+          const seeded = await control.seedTenants(group.seedTenants, plan.runId);
+          group.env.TENANT_IDS = seeded.tenantIds.join(',');
+          manifest.seededTenants += seeded.tenantIds.length;
+          log(`seeded ${seeded.tenantIds.length} tenants (tag ${plan.runId})`);
+        }
+      }
+    } else if (plan.options.seedTenants !== undefined) {
+      log(`creating ${plan.options.seedTenants} tenants through the signup flow`);
+      const seeded = await seedTenantsBySignup({
+        webBaseUrl: plan.settings.WEB_BASE_URL as string,
+        runId: plan.runId,
+        count: plan.options.seedTenants,
+      });
+      const group: SimGroup = {
+        key: 'real',
+        args: [],
+        seedTenants: 0,
+        env: { TENANT_IDS: seeded.map((t) => t.tenantId).join(',') },
+      };
+      for (const { entry } of plan.scenarios) groupOf.set(entry.name, group);
+      manifest.seededTenants = seeded.length;
+      log(`created ${seeded.length} tenants (accounts loadtest+${plan.runId}-N-*@example.com)`);
+    }
+    // The real values are known now: check them again, with every cross-setting rule.
+    for (const { entry } of plan.scenarios) {
+      const env = { ...plan.env, ...(groupOf.get(entry.name)?.env ?? {}) };
+      const recheck = checkSettings(env, [entry.area]);
+      if (!recheck.ok) throw new Error(`settings rejected for ${entry.name}: ${recheck.problems.join('; ')}`);
+      Object.assign(manifest.settings, publicSettings(recheck.settings));
+      const prepared = entry.prepare?.(env, plan.profile) ?? { problems: [], env: {} };
+      if (prepared.problems.length > 0)
+        throw new Error(`settings rejected for ${entry.name}: ${prepared.problems.join('; ')}`);
+      scenarioEnv.set(entry.name, { ...(groupOf.get(entry.name)?.env ?? {}), ...prepared.env });
+    }
+    writeManifest();
+  } catch (error) {
+    startFailure = `could not start: ${(error as Error).message}`;
+  }
+
+  const allEnv = { ...plan.env, ...Object.assign({}, ...[...groups.values()].map((g) => g.env)) };
+  redact = makeRedactor(secretValues(allEnv));
+
+  if (startFailure !== undefined || signal.aborted) {
+    if (startFailure) log(redact(startFailure));
+    for (const record of manifest.scenarios) record.reason = startFailure ?? 'interrupted before start';
+  } else {
+    const runOne = (planned: PlannedScenario, index: number) =>
+      runScenario(
+        plan,
+        planned,
+        manifest.scenarios[index]!,
+        scenarioEnv.get(planned.entry.name) ?? {},
+        redact,
+        hooks,
+      );
+    if (plan.options.parallel) await Promise.all(plan.scenarios.map(runOne));
+    else
+      for (const [index, planned] of plan.scenarios.entries()) {
+        if (signal.aborted) break;
+        await runOne(planned, index);
+      }
+  }
+
+  for (const group of groups.values()) await group.process?.stop();
+
+  manifest.interrupted = signal.aborted;
+  manifest.endedAt = new Date().toISOString();
+  const outcomes = manifest.scenarios.map((s) => s.outcome);
+  const exitCode: 0 | 1 | 2 =
+    startFailure !== undefined || manifest.interrupted || outcomes.includes('not-started')
+      ? 2
+      : outcomes.every((o) => o === 'pass')
+        ? 0
+        : 1;
+  manifest.exitCode = exitCode;
+  writeManifest();
+  return { exitCode, manifest };
+}
+
+function secretValues(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (isSecretSetting(name)) out[name] = value;
+  return out;
+}
+
+async function runScenario(
+  plan: RunPlan,
+  planned: PlannedScenario,
+  record: ScenarioRecord,
+  targetEnv: Record<string, string>,
+  redact: Redactor,
+  hooks: ExecuteHooks,
+): Promise<void> {
+  const dir = join(plan.outDir, record.dir);
+  mkdirSync(dir, { recursive: true });
+  const started = Date.now();
+  record.startedAt = new Date(started).toISOString();
+  const periods = new PeriodParser();
+  const tag = `[${record.name}]`;
+  hooks.log(`${tag} started (profile ${plan.profile}, expected ~${Math.round(planned.expectedMs / 1000)} s)`);
+  const ticker = setInterval(() => {
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    hooks.log(
+      `${tag} ${elapsed}s/~${Math.round(planned.expectedMs / 1000)}s | ${describeFigures(periods.latest, periods.phase)}`,
+    );
+  }, hooks.progressEveryMs ?? 5_000);
+
+  let result: ArtilleryRunResult;
+  try {
+    result = await runArtillery({
+      scenario: planned.entry.path,
+      environment: plan.profile,
+      env: { ...plan.env, ...targetEnv, LOADTEST_RUN_ID: plan.runId, LOADTEST_PROFILE: plan.profile },
+      outputPath: join(dir, 'output.json'),
+      timeoutMs: planned.timeoutMs,
+      onLine: (line) => periods.feed(line),
+      signal: hooks.signal,
+    });
+  } catch (error) {
+    result = {
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      report: undefined,
+      ensure: [],
+      stdout: '',
+      stderr: `could not run Artillery: ${(error as Error).message}`,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    clearInterval(ticker);
+  }
+
+  const ensureFile: EnsureFile = {
+    scenario: record.name,
+    exitCode: result.exitCode,
+    verdicts: result.ensure,
+  };
+  writeFileSync(join(dir, 'ensure.json'), `${JSON.stringify(ensureFile, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'console.log'),
+    redact(`${result.stdout}${result.stderr ? `\n--- stderr ---\n${result.stderr}` : ''}`),
+  );
+  const { outcome, reason } = outcomeOf(result);
+  Object.assign(record, {
+    endedAt: new Date().toISOString(),
+    durationMs: result.durationMs,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    outcome: hooks.signal.aborted && outcome === 'pass' ? 'error' : outcome,
+    reason: hooks.signal.aborted ? 'interrupted' : reason === null ? null : redact(reason),
+    checksPassed: result.ensure.filter((v) => v.ok).length,
+    checksFailed: result.ensure.filter((v) => !v.ok).length,
+  });
+  hooks.log(
+    `${tag} ${record.outcome} in ${Math.round(result.durationMs / 1000)}s (checks ${record.checksPassed} ok, ${record.checksFailed} failed)${
+      record.reason ? `: ${record.reason}` : ''
+    }`,
+  );
+}

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { PROFILE_NAMES, PROFILES, type ProfileName, type ScenarioArea } from '../../config/profiles';
+import { RUN_ID } from '../../config/settings/common';
+import { checkSettings } from '../../config/settings/index';
+import { parseEnvFile } from './env-file';
+import { remoteTargetProblems } from './remote-guard';
+import { parseRunOptions, type RunOptions } from './run-options';
+import { defaultSmokeScenarios, resolveScenario, SCENARIO_NAMES, type ScenarioEntry } from './scenarios';
+
+/** Everything a run needs, decided and checked before any process starts or any request is sent. */
+export interface RunPlan {
+  options: RunOptions;
+  profile: ProfileName;
+  runId: string;
+  outDir: string;
+  scenarios: PlannedScenario[];
+  target: { kind: 'simulator' } | { kind: 'env-file'; file: string };
+  /** Raw settings (strings) handed to Artillery: the target file over the process environment. */
+  env: Record<string, string>;
+  /** Parsed settings (after the schema), for the manifest. */
+  settings: Record<string, unknown>;
+}
+
+export interface PlannedScenario {
+  entry: ScenarioEntry;
+  expectedMs: number;
+  timeoutMs: number;
+}
+
+export type PlanResult = { ok: true; plan: RunPlan } | { ok: false; problems: string[] };
+
+/** Settings the bundled simulator prints for itself; user values for them are ignored there. */
+export const SIMULATOR_PROVIDED = [
+  'WEB_BASE_URL',
+  'API_BASE_URL',
+  'NEXTAUTH_URL',
+  'SERVICE_API_KEY',
+  'API_JWT_SECRET',
+  'TENANT_IDS',
+  'SIM_CONTROL_URL',
+  'SIM_ADMIN_TOKEN',
+];
+
+/**
+ * Stand-ins for values that only exist once the target is up (simulator output, seeded tenants),
+ * so that every other setting and every cross-setting rule is checked before anything starts.
+ */
+export const PENDING_VALUES: Record<string, string> = {
+  WEB_BASE_URL: 'http://127.0.0.1:3000',
+  API_BASE_URL: 'http://127.0.0.1:8080',
+  NEXTAUTH_URL: 'http://127.0.0.1:3000',
+  SERVICE_API_KEY: 'pending-service-api-key',
+  API_JWT_SECRET: 'pending-jwt-secret-0123456789abcdef',
+  TENANT_IDS: '00000000-0000-4000-8000-000000000000',
+  SIM_CONTROL_URL: 'http://127.0.0.1:8099',
+  SIM_ADMIN_TOKEN: 'pending-admin-token',
+};
+
+const STARTUP_MS = 6_000;
+
+/** How long a scenario should take under a profile: its loop time (signup: ~1 s per user) plus Artillery's start. */
+export function expectedDurationMs(profile: ProfileName, area: ScenarioArea): number {
+  const shape = PROFILES[profile][area];
+  const work = shape.durationMs > 0 ? shape.durationMs : shape.vus * shape.steps * 1_000;
+  return work + STARTUP_MS;
+}
+
+function newRunId(profile: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
+  return `${stamp}-${profile}-${randomBytes(2).toString('hex')}`;
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = process.cwd()): PlanResult {
+  const parsed = parseRunOptions(argv);
+  if (!parsed.ok) return parsed;
+  const options = parsed.options;
+  const problems: string[] = [];
+
+  // Target: the bundled simulator or an env file describing a real platform.
+  let env = definedOnly(processEnv);
+  let target: RunPlan['target'] = { kind: 'simulator' };
+  if (options.target !== 'simulator') {
+    const file = resolve(cwd, options.target);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      problems.push(`--target: "${options.target}" is neither "simulator" nor an existing env file`);
+    } else {
+      const fileEnv = parseEnvFile(readFileSync(file, 'utf8'), options.target);
+      if (!fileEnv.ok) problems.push(...fileEnv.problems.map((p) => `--target ${p}`));
+      // The file is what the user pointed at: it wins over stale shell variables.
+      else env = { ...env, ...fileEnv.env };
+      target = { kind: 'env-file', file };
+    }
+  }
+  if (target.kind === 'simulator') {
+    for (const name of SIMULATOR_PROVIDED) delete env[name];
+  } else if (options.simFaults !== undefined) {
+    problems.push('--sim-faults: only applies to --target simulator');
+  }
+
+  // Profile: the flag, else LOADTEST_PROFILE, else smoke (never a heavy load by accident).
+  const envProfile = env.LOADTEST_PROFILE;
+  const profile: ProfileName =
+    options.profile ??
+    ((PROFILE_NAMES as readonly string[]).includes(envProfile ?? '') ? (envProfile as ProfileName) : 'smoke');
+
+  // Scenarios.
+  const scenarios: ScenarioEntry[] = [];
+  if (options.scenarios === undefined) {
+    scenarios.push(...defaultSmokeScenarios());
+    if (scenarios.length === 0) problems.push('--scenario: no scenario YAML found under scenarios/');
+  } else {
+    for (const name of options.scenarios) {
+      const entry = resolveScenario(name, (p) => readFileSync(p, 'utf8'));
+      if (!entry)
+        problems.push(
+          `--scenario: unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(', ')}; or a path to a .yml file)`,
+        );
+      else if (scenarios.some((s) => s.name === entry.name))
+        problems.push(`--scenario: "${entry.name}" given twice`);
+      else scenarios.push(entry);
+    }
+  }
+
+  // Settings: every variable the chosen scenarios read, checked by schema.
+  const areas = scenarios.map((s) => s.area);
+  const checkEnv =
+    target.kind === 'simulator'
+      ? { ...env, ...PENDING_VALUES }
+      : options.seedTenants !== undefined
+        ? { ...env, TENANT_IDS: PENDING_VALUES.TENANT_IDS! }
+        : env;
+  const checked = checkSettings(checkEnv, areas);
+  let settings: Record<string, unknown> = {};
+  if (!checked.ok) problems.push(...checked.problems);
+  else {
+    settings = checked.settings;
+    if (target.kind === 'env-file') {
+      const urls: Record<string, string> = {};
+      for (const [name, value] of Object.entries(settings))
+        if (/_URL$/.test(name) && typeof value === 'string') urls[name] = value;
+      problems.push(
+        ...remoteTargetProblems({
+          urls,
+          allowRemote: settings.LOADTEST_ALLOW_REMOTE === true,
+          allowedHosts: (settings.LOADTEST_ALLOWED_HOSTS as string[] | undefined) ?? [],
+        }),
+      );
+      for (const scenario of scenarios) {
+        for (const name of scenario.requiresOnRealTarget) {
+          if (name === 'TENANT_IDS' && options.seedTenants !== undefined) continue;
+          if (settings[name] !== undefined) continue;
+          problems.push(
+            name === 'TENANT_IDS'
+              ? `TENANT_IDS: required against a real platform by ${scenario.name} (or pass --seed-tenants N to create tenants through signup)`
+              : `${name}: required against a real platform by ${scenario.name}`,
+          );
+        }
+      }
+    }
+  }
+
+  if (checked.ok)
+    for (const scenario of scenarios)
+      if (scenario.prepare) problems.push(...scenario.prepare(checkEnv, profile).problems);
+
+  // Where results go: a fresh folder, never on top of an earlier run.
+  const requestedRunId = settings.LOADTEST_RUN_ID as string | undefined;
+  let runId = requestedRunId ?? (options.out ? basename(options.out) : newRunId(profile));
+  if (!RUN_ID.test(runId)) {
+    if (options.out) runId = newRunId(profile);
+    else problems.push(`LOADTEST_RUN_ID: "${runId}" is not a valid run id`);
+  }
+  const outDir = resolve(cwd, options.out ?? `results/${runId}`);
+  if (existsSync(outDir) && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0))
+    problems.push(`--out: ${outDir} already exists and is not empty (results of another run?)`);
+
+  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
+  return {
+    ok: true,
+    plan: {
+      options,
+      profile,
+      runId,
+      outDir,
+      scenarios: scenarios.map((entry) => {
+        const expectedMs = expectedDurationMs(profile, entry.area);
+        return { entry, expectedMs, timeoutMs: expectedMs * 2 + 120_000 };
+      }),
+      target,
+      env,
+      settings,
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import type { ScenarioArea } from '../../config/profiles';
+import { containerGateEnv, resolveContainerPlan } from '../../config/settings/container';
+import { ROOT } from './paths';
+
+/** What a scenario needs from a bundled simulator before it starts. */
+export interface SimulatorSetup {
+  /** Tenants seeded before the run (credits 1000, container running). */
+  seedTenants: number;
+  /** Extra simulator CLI arguments; scenarios with different arguments get separate simulators. */
+  args: string[];
+}
+
+export interface ScenarioEntry {
+  name: string;
+  /** Absolute path of the Artillery script. */
+  path: string;
+  area: ScenarioArea;
+  simulator: SimulatorSetup;
+  /** Drives a real browser (Artillery's Playwright engine): slow, left out of `npm start`. */
+  browser: boolean;
+  /** Part of `npm start` (every scenario cheap enough for smoke). */
+  inDefaultSmoke: boolean;
+  /** Settings that must be present against a real platform (the simulator provides them itself). */
+  requiresOnRealTarget: string[];
+  /** Registered in this module (false for a scenario given as a path on the command line). */
+  registered: boolean;
+  /**
+   * Checks across settings that a schema of single variables cannot express, and variables the
+   * scenario needs the runner to pass (e.g. gate defaults its ensure block reads via $env).
+   */
+  prepare?: (
+    env: Record<string, string>,
+    profile: string,
+  ) => { problems: string[]; env: Record<string, string> };
+}
+
+const scenario = (
+  name: string,
+  area: ScenarioArea,
+  extra: Partial<Omit<ScenarioEntry, 'name' | 'area' | 'path' | 'registered'>> = {},
+): ScenarioEntry => ({
+  name,
+  path: resolve(ROOT, 'scenarios', `${name}.yml`),
+  area,
+  simulator: { seedTenants: 0, args: [] },
+  browser: false,
+  inDefaultSmoke: true,
+  requiresOnRealTarget: [],
+  registered: true,
+  ...extra,
+});
+
+export const SCENARIOS: readonly ScenarioEntry[] = [
+  scenario('llm-proxy', 'llm', {
+    simulator: { seedTenants: 10, args: [] },
+    requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
+  }),
+  scenario('signup-tenant-chat', 'signup'),
+  scenario('signup-browser', 'signup', { browser: true, inDefaultSmoke: false }),
+  scenario('chat-sessions', 'chat', { simulator: { seedTenants: 5, args: [] } }),
+  scenario('terminal-ws', 'terminal', {
+    simulator: { seedTenants: 5, args: [] },
+    requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
+  }),
+  scenario('container-provisioning', 'container', {
+    simulator: { seedTenants: 5, args: [] },
+    requiresOnRealTarget: ['TENANT_IDS'],
+    prepare: (env, profile) => {
+      const plan = resolveContainerPlan(env, profile);
+      return plan.ok ? { problems: [], env: containerGateEnv(env) } : { problems: plan.problems, env: {} };
+    },
+  }),
+];
+
+export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
+
+/** Registered scenarios whose YAML exists in this checkout. */
+export function availableScenarios(): ScenarioEntry[] {
+  return SCENARIOS.filter((s) => existsSync(s.path));
+}
+
+export function defaultSmokeScenarios(): ScenarioEntry[] {
+  return availableScenarios().filter((s) => s.inDefaultSmoke);
+}
+
+const AREA_HINT = /^# loadtest-area: (signup|chat|terminal|container|llm)\s*$/m;
+
+/**
+ * Looks a scenario up by name, or accepts a path to a YAML file (ad hoc scenarios, fixtures): its
+ * area comes from a `# loadtest-area: <area>` comment, else `llm`, and it needs no seeded tenants
+ * unless `# loadtest-seed-tenants: N` says so; `# loadtest-requires: A,B` lists settings a real
+ * target must provide.
+ */
+export function resolveScenario(
+  nameOrPath: string,
+  readText: (path: string) => string,
+): ScenarioEntry | undefined {
+  const registered = SCENARIOS.find((s) => s.name === nameOrPath);
+  if (registered) return existsSync(registered.path) ? registered : undefined;
+  if (!/\.ya?ml$/.test(nameOrPath)) return undefined;
+  const path = isAbsolute(nameOrPath) ? nameOrPath : resolve(process.cwd(), nameOrPath);
+  if (!existsSync(path)) return undefined;
+  const text = readText(path);
+  const area = (AREA_HINT.exec(text)?.[1] ?? 'llm') as ScenarioArea;
+  const seed = /^# loadtest-seed-tenants: (\d+)\s*$/m.exec(text)?.[1];
+  const requires = /^# loadtest-requires: ([A-Z0-9_, ]+)$/m.exec(text)?.[1];
+  return {
+    name: basename(path).replace(/\.ya?ml$/, ''),
+    path,
+    area,
+    simulator: { seedTenants: seed ? Number(seed) : 0, args: [] },
+    browser: /engine:\s*['"]?playwright/.test(text),
+    inDefaultSmoke: false,
+    requiresOnRealTarget: requires ? requires.split(',').map((n) => n.trim()) : [],
+    registered: false,
+  };
+}

@@ -1,0 +1,66 @@
+import { relative } from 'node:path';
+import { writeReport } from './lib/report/index';
+import { executeRun } from './lib/run-execute';
+import { USAGE } from './lib/run-options';
+import { planRun } from './lib/run-plan';
+
+/**
+ * `npm start` / `npm run loadtest -- ...`: checks the whole configuration, brings the target up,
+ * runs the scenarios and turns the outputs into a verdict. Exit code is the gate: 0 every
+ * threshold passed, 1 a threshold failed (or a run broke), 2 bad configuration or could not start.
+ */
+async function main(): Promise<number> {
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const planned = planRun(process.argv.slice(2), process.env);
+  if (!planned.ok) {
+    process.stderr.write(
+      `configuration error (nothing was sent):\n${planned.problems.map((p) => `  ${p}`).join('\n')}\n`,
+    );
+    if (planned.problems.some((p) => p.startsWith('command line:'))) process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const plan = planned.plan;
+  log(
+    `run ${plan.runId}: profile ${plan.profile}, ${plan.scenarios.length} scenario(s) ${
+      plan.options.parallel ? 'in parallel' : 'one after another'
+    }: ${plan.scenarios.map((s) => s.entry.name).join(', ')}`,
+  );
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      log('second interrupt: exiting now');
+      process.exit(130);
+    }
+    log(`${name}: stopping the run, writing partial results (again to force-quit)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const { exitCode } = await executeRun(plan, { log, signal: controller.signal });
+
+  if (plan.options.report) {
+    try {
+      const { files, summary } = writeReport(plan.outDir);
+      log(`\n${summary}`);
+      log(`report: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    } catch (error) {
+      log(`report could not be written: ${(error as Error).message}`);
+    }
+  }
+  log(`results: ${relative(process.cwd(), plan.outDir) || '.'} (exit ${exitCode})`);
+  return exitCode;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`run failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,188 @@
+import type { WebSocket } from 'ws';
+import type { SimContext } from '../core/context';
+import { roll } from '../core/faults';
+import { FakeShell } from './fake-shell';
+
+export const MAX_OUTPUT_FRAME_BYTES = 4096;
+const INVALID_UTF8 = Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1]);
+
+interface ResizeMessage {
+  type: 'resize';
+  cols: number;
+  rows: number;
+}
+
+function asResize(data: Buffer): ResizeMessage | undefined {
+  try {
+    const value: unknown = JSON.parse(data.toString('utf8'));
+    if (typeof value !== 'object' || value === null) return undefined;
+    const record = value as Record<string, unknown>;
+    if (record.type !== 'resize') return undefined;
+    return {
+      type: 'resize',
+      cols: typeof record.cols === 'number' ? record.cols : 0,
+      rows: typeof record.rows === 'number' ? record.rows : 0,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One terminal connection: the fake shell behind a TTY, the server's keepalive (ping every
+ * interval, drop without pong), and the terminal faults, re-read whenever they change.
+ */
+export class TerminalSession {
+  private readonly shell = new FakeShell();
+  private readonly openedAt = performance.now();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pongDeadline: NodeJS.Timeout | undefined;
+  private dropTimer: NodeJS.Timeout | undefined;
+  private strayTimer: NodeJS.Timeout | undefined;
+  private straySeq = 0;
+  private droppedByServer = false;
+  private closed = false;
+  private cols = 80;
+  private rows = 24;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly ws: WebSocket,
+    private readonly onClosed: () => void,
+  ) {
+    const stats = ctx.stats;
+    stats.terminal.connectionsOpened += 1;
+    stats.terminalOpen += 1;
+    this.unsubscribe = ctx.faults.onChange(() => this.applyFaults());
+    ws.on('message', (data, isBinary) => this.onMessage(toBuffer(data), isBinary));
+    ws.on('pong', () => this.armPongDeadline());
+    ws.on('error', () => undefined);
+    ws.on('close', (code) => this.onClose(code));
+    this.pingTimer = setInterval(() => {
+      if (ws.readyState === ws.OPEN) ws.ping();
+    }, ctx.options.pingIntervalMs);
+    this.armPongDeadline();
+    this.applyFaults();
+    this.write(this.shell.banner());
+  }
+
+  get size(): { cols: number; rows: number } {
+    return { cols: this.cols, rows: this.rows };
+  }
+
+  /** As gorilla's read deadline: it only moves when a pong arrives. */
+  private armPongDeadline(): void {
+    clearTimeout(this.pongDeadline);
+    this.pongDeadline = setTimeout(() => this.drop(), this.ctx.options.pongTimeoutMs);
+  }
+
+  private applyFaults(): void {
+    if (this.closed) return;
+    const faults = this.ctx.faults.live.terminal ?? {};
+    clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
+    if (faults.dropAfterMs !== undefined) {
+      const remaining = faults.dropAfterMs - (performance.now() - this.openedAt);
+      this.dropTimer = setTimeout(() => this.drop(faults.dropCode), Math.max(0, remaining));
+    }
+    clearInterval(this.strayTimer);
+    this.strayTimer = undefined;
+    if (faults.strayFrameIntervalMs !== undefined && faults.strayFrameIntervalMs > 0) {
+      this.strayTimer = setInterval(() => this.sendStray(), faults.strayFrameIntervalMs);
+    }
+  }
+
+  /** A frame the client did not ask for: alternately a text frame and an empty binary frame. */
+  private sendStray(): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.straySeq += 1;
+    if (this.straySeq % 2 === 1) this.ws.send(JSON.stringify({ type: 'sim-stray', seq: this.straySeq }));
+    else this.ws.send(Buffer.alloc(0), { binary: true });
+    this.ctx.stats.terminal.strayFramesSent += 1;
+  }
+
+  /** Server-side drop: a close code when one is configured, else an abrupt end (1006 at the client). */
+  private drop(code?: number): void {
+    if (this.closed) return;
+    this.droppedByServer = true;
+    if (code && code >= 1000 && code !== 1005 && code !== 1006) {
+      try {
+        this.ws.close(code, 'simulated drop');
+        // A client that never answers the close handshake is cut off.
+        setTimeout(() => this.ws.terminate(), 2000).unref();
+        return;
+      } catch {
+        // Codes ws refuses to send fall through to an abrupt end.
+      }
+    }
+    this.ws.terminate();
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      const resize = asResize(data);
+      if (resize) {
+        if (resize.cols > 0 && resize.rows > 0) {
+          this.cols = resize.cols;
+          this.rows = resize.rows;
+        }
+        this.ctx.stats.terminal.resizes += 1;
+        return;
+      }
+    }
+    const { echo, lines } = this.shell.input(data.toString('utf8'));
+    if (echo) this.write(echo);
+    if (lines.length === 0) return;
+    const echoDelay = this.ctx.faults.live.terminal?.echoDelayMs ?? 0;
+    const runLines = () => {
+      for (const line of lines) {
+        if (this.closed) return;
+        const event = this.shell.run(line);
+        if (line.trim() !== '') this.ctx.stats.terminal.commandsExecuted += 1;
+        if (event.kind === 'exit') {
+          this.write('exit\r\n');
+          this.ws.close(1000, 'exec exited');
+          return;
+        }
+        this.write(event.text);
+      }
+    };
+    if (echoDelay > 0) setTimeout(runLines, echoDelay);
+    else runLines();
+  }
+
+  /** TTY output as binary frames of at most 4096 bytes. */
+  private write(text: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const bytes = Buffer.from(text, 'utf8');
+    const malformedRate = this.ctx.faults.live.terminal?.malformedFrameRate;
+    for (let offset = 0; offset < bytes.length; offset += MAX_OUTPUT_FRAME_BYTES) {
+      let frame = bytes.subarray(offset, offset + MAX_OUTPUT_FRAME_BYTES);
+      if (roll(malformedRate)) {
+        frame = INVALID_UTF8;
+        this.ctx.stats.terminal.malformedFramesSent += 1;
+      }
+      this.ws.send(frame, { binary: true });
+    }
+  }
+
+  private onClose(code: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongDeadline);
+    clearTimeout(this.dropTimer);
+    clearInterval(this.strayTimer);
+    this.unsubscribe();
+    this.ctx.stats.terminalOpen -= 1;
+    this.ctx.stats.recordTerminalClose(code, this.droppedByServer);
+    this.onClosed();
+  }
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

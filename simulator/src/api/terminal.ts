@@ -1,0 +1,130 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import type { SimContext } from '../core/context';
+import { sleep } from '../core/latency';
+import { UUID_PATTERN } from '../core/state';
+import type { ApiAuthenticator } from './auth';
+import { TerminalSession } from './terminal-session';
+
+const TERMINAL_PATH = /^\/api\/tenants\/([^/]+)\/terminal$/;
+
+function writeHttp(socket: Duplex, status: number, reason: string, contentType: string, body: string): void {
+  if (socket.destroyed) return;
+  const bytes = Buffer.from(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${contentType}\r\nX-Content-Type-Options: nosniff\r\n` +
+      `Content-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+const text = (socket: Duplex, status: number, reason: string, body: string) =>
+  writeHttp(socket, status, reason, 'text/plain; charset=utf-8', body);
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The web origin (NEXTAUTH_URL) is the only Origin allowed, compared by scheme and host as gorilla does. */
+export function originAllowed(origin: string | undefined, webOrigin: string): boolean {
+  if (!origin || origin.trim() === '' || origin === 'null') return false;
+  try {
+    const given = new URL(origin.trim());
+    const allowed = new URL(webOrigin);
+    return given.protocol === allowed.protocol && given.host.toLowerCase() === allowed.host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `GET /api/tenants/{id}/terminal`: auth, container lookup, then the upgrade with gorilla's
+ * Origin check. A plain GET (no upgrade) gets gorilla's 400 after the same checks.
+ */
+export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiAuthenticator): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+  const sockets = new Set<import('ws').WebSocket>();
+
+  app.get<{ Params: { id: string } }>(
+    '/api/tenants/:id/terminal',
+    { config: { statsName: 'api.terminal_http', family: 'terminal' } },
+    async (request, reply) => {
+      const tenant = ctx.state.getTenant(request.params.id);
+      if (!tenant || tenant.container.state === 'none')
+        return reply.code(404).type('text/plain; charset=utf-8').send('tenant container not found\n');
+      return reply.code(400).type('text/plain; charset=utf-8').send('Bad Request\n');
+    },
+  );
+
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    handleUpgrade(request, socket, head).catch(() => socket.destroy());
+  });
+
+  async function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now();
+    const record = (status: number | string) =>
+      ctx.stats.recordRoute('api.terminal', status, performance.now() - started);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const match = TERMINAL_PATH.exec(path);
+    if (!match || request.method !== 'GET') {
+      // Go's catch-all "GET /" answers an upgrade request elsewhere like any GET.
+      text(socket, 200, 'OK', 'Hello from AgentSquads API');
+      return;
+    }
+    const caller = await auth.identify(request.headers);
+    if (caller.kind === 'none') {
+      writeHttp(socket, 401, 'Unauthorized', 'application/json', '{"error":"Unauthorized"}');
+      record(401);
+      return;
+    }
+    const decision = ctx.faults.decide('terminal');
+    await sleep(decision.delayMs);
+    if (decision.kind === 'reset') {
+      socket.destroy();
+      record('reset');
+      return;
+    }
+    if (decision.kind === 'error') {
+      text(socket, decision.errorStatus, 'Error', 'internal error\n');
+      record(decision.errorStatus);
+      return;
+    }
+    const id = safeDecode(match[1] ?? '');
+    const tenant = UUID_PATTERN.test(id) ? ctx.state.getTenant(id) : undefined;
+    if (!tenant || tenant.container.state === 'none') {
+      text(socket, 404, 'Not Found', 'tenant container not found\n');
+      record(404);
+      return;
+    }
+    if (tenant.container.state !== 'running') {
+      text(socket, 500, 'Internal Server Error', 'failed to create exec\n');
+      record(500);
+      return;
+    }
+    if (!originAllowed(request.headers.origin, ctx.urls.web)) {
+      text(socket, 403, 'Forbidden', 'Forbidden\n');
+      record(403);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      record(101);
+      sockets.add(ws);
+      const leave = ctx.stats.enter('terminal');
+      new TerminalSession(ctx, ws, () => {
+        sockets.delete(ws);
+        leave();
+      });
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    for (const ws of sockets) ws.terminate();
+    wss.close();
+  });
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Faults } from '../simulator/src/control-types';
+import { counter, explain, runArtillery, summary, verdict } from './helpers/artillery';
+import { scenarioPath } from './helpers/paths';
+import { type SimulatorHandle, startSimulator } from './helpers/simulator';
+
+/**
+ * scenarios/terminal-ws.yml against the simulator's terminal WebSocket, smoke-sized: the smoke
+ * profile's 3 sockets held for a few seconds with a command every 250 ms, and a server keepalive
+ * (ping every 300 ms, drop after 900 ms without pong) far shorter than the session, so a client
+ * that did not answer pings would be dropped in every run.
+ */
+const SESSION_CHECK = 'not (terminal.sessions.started > 0) or terminal.sessions.completed';
+const RTT_CHECK = 'not (terminal.sessions.started > 0) or terminal.rtt_ms.p99';
+const ECHO_DELAY_MS = 300;
+
+async function withSimulator(faults: Faults, run: (sim: SimulatorHandle) => Promise<void>): Promise<void> {
+  const sim = await startSimulator({
+    seedTenants: 2,
+    args: ['--ping-interval', '300ms', '--pong-timeout', '900ms'],
+  });
+  try {
+    await sim.control.setFaults(faults);
+    await run(sim);
+  } finally {
+    await sim.stop();
+  }
+}
+
+function runTerminal(sim: SimulatorHandle, env: Record<string, string>, environment = 'smoke') {
+  return runArtillery({
+    scenario: scenarioPath('terminal-ws'),
+    environment,
+    timeoutMs: 60_000,
+    env: {
+      API_BASE_URL: sim.apiUrl,
+      WEB_BASE_URL: sim.webUrl,
+      SERVICE_API_KEY: sim.serviceApiKey,
+      TENANT_IDS: sim.tenantIds.join(','),
+      WS_TENANT_IDS: undefined,
+      API_BEARER_TOKEN: undefined,
+      WS_DURATION: '4s',
+      WS_COMMAND_INTERVAL: '250ms',
+      WS_COMMAND_TIMEOUT: '1s',
+      WS_RTT_P99_MS: '1000',
+      ...env,
+    },
+  });
+}
+
+const workerErrors = (result: Awaited<ReturnType<typeof runTerminal>>) =>
+  Object.keys(result.report?.aggregate.counters ?? {}).filter((name) => name.startsWith('errors.'));
+
+describe('terminal-ws scenario', () => {
+  it('measures the round trip as the injected echo delay, answers pings and passes the gate', async () => {
+    await withSimulator({ terminal: { echoDelayMs: ECHO_DELAY_MS } }, async (sim) => {
+      const result = await runTerminal(sim, {});
+      const why = explain(result);
+      assert.equal(result.exitCode, 0, why);
+      assert.equal(verdict(result, SESSION_CHECK)?.ok, true, why);
+      assert.equal(verdict(result, RTT_CHECK)?.ok, true, why);
+      assert.equal(counter(result, 'terminal.sessions.started'), 3, why);
+      assert.equal(counter(result, 'terminal.sessions.completed'), 3, why);
+      assert.equal(counter(result, 'terminal.disconnects'), 0, why);
+
+      const rtt = summary(result, 'terminal.rtt_ms');
+      assert.ok(rtt && rtt.count >= 6, `expected round trips: ${JSON.stringify(rtt)}\n${why}`);
+      // The TTY echoes the typed line at once; only the command's output (after the delay) counts.
+      assert.ok(rtt.min >= ECHO_DELAY_MS - 2, `rtt below the injected delay: ${JSON.stringify(rtt)}`);
+      assert.ok(rtt.median <= ECHO_DELAY_MS + 100, `rtt median far above the delay: ${JSON.stringify(rtt)}`);
+
+      const stats = await sim.control.stats();
+      assert.ok(counter(result, 'terminal.pings_received') > 0, why);
+      assert.equal(stats.terminal.drops, 0, 'the server dropped a socket: pongs not answered?');
+      assert.equal(stats.terminal.connectionsOpened, 3);
+      assert.equal(stats.terminal.resizes, 3);
+      assert.equal(stats.terminal.closesByCode['1000'], 3, JSON.stringify(stats.terminal.closesByCode));
+      assert.ok(stats.terminal.commandsExecuted >= rtt.count, JSON.stringify(stats.terminal));
+    });
+  });
+
+  it('fails the round-trip check when the shell answers slower than WS_RTT_P99_MS', async () => {
+    await withSimulator({ terminal: { echoDelayMs: ECHO_DELAY_MS } }, async (sim) => {
+      const result = await runTerminal(sim, {
+        WS_RTT_P99_MS: String(ECHO_DELAY_MS - 100),
+        WS_DURATION: '3s',
+      });
+      const why = explain(result);
+      assert.equal(result.exitCode, 1, why);
+      assert.equal(verdict(result, RTT_CHECK)?.ok, false, why);
+      assert.equal(verdict(result, SESSION_CHECK)?.ok, true, why);
+    });
+  });
+
+  it('counts drops by close code, reconnects after each one, and fails the session check', async () => {
+    const dropCode = 4001;
+    await withSimulator({ terminal: { dropAfterMs: 500, dropCode } }, async (sim) => {
+      const result = await runTerminal(sim, { WS_DURATION: '5s' });
+      const why = explain(result);
+      const stats = await sim.control.stats();
+      const simulated = JSON.stringify(stats.terminal);
+      assert.ok(stats.terminal.drops >= 3 * 4, `${simulated}\n${why}`);
+      assert.equal(counter(result, 'terminal.disconnects'), stats.terminal.drops, `${simulated}\n${why}`);
+      assert.equal(
+        counter(result, `terminal.disconnects.code_${dropCode}`),
+        stats.terminal.closesByCode[String(dropCode)],
+        `${simulated}\n${why}`,
+      );
+      assert.equal(counter(result, 'terminal.reconnects'), stats.terminal.drops, `${simulated}\n${why}`);
+      assert.equal(summary(result, 'terminal.reconnect_ms')?.count, stats.terminal.drops, why);
+      // More reconnects than WS_MAX_RECONNECTS (3) in one session: it did not hold.
+      assert.equal(counter(result, 'terminal.sessions.failed'), 3, why);
+      assert.equal(counter(result, 'terminal.session_failures.too_many_reconnects'), 3, why);
+      assert.equal(verdict(result, SESSION_CHECK)?.ok, false, why);
+      assert.equal(result.exitCode, 1, why);
+    });
+  });
+
+  it('counts abrupt drops (no close frame) as code 1006', async () => {
+    await withSimulator({ terminal: { dropAfterMs: 1500 } }, async (sim) => {
+      const result = await runTerminal(sim, { WS_DURATION: '3s' });
+      const why = explain(result);
+      const stats = await sim.control.stats();
+      assert.ok(stats.terminal.drops >= 3, JSON.stringify(stats.terminal));
+      assert.equal(counter(result, 'terminal.disconnects.code_1006'), stats.terminal.drops, why);
+      assert.equal(counter(result, 'terminal.reconnects'), stats.terminal.drops, why);
+    });
+  });
+
+  it('counts stray and malformed frames without crashing a worker', async () => {
+    const faults: Faults = { terminal: { strayFrameIntervalMs: 100, malformedFrameRate: 0.3 } };
+    await withSimulator(faults, async (sim) => {
+      const result = await runTerminal(sim, { WS_DURATION: '3s' });
+      const why = explain(result);
+      const stats = await sim.control.stats();
+      assert.deepEqual(workerErrors(result), [], why);
+      assert.equal(counter(result, 'vusers.failed'), 0, why);
+      assert.equal(counter(result, 'terminal.sessions.completed'), 3, why);
+      assert.ok(stats.terminal.strayFramesSent > 10, JSON.stringify(stats.terminal));
+      assert.ok(stats.terminal.malformedFramesSent > 0, JSON.stringify(stats.terminal));
+      // Frames still in flight when a socket closes may be lost, never invented.
+      const stray = counter(result, 'terminal.stray_frames');
+      const malformed = counter(result, 'terminal.malformed_frames');
+      assert.ok(stray > 0 && stray <= stats.terminal.strayFramesSent, `stray ${stray}\n${why}`);
+      assert.ok(
+        stray >= stats.terminal.strayFramesSent - 3,
+        `stray ${stray} of ${stats.terminal.strayFramesSent}`,
+      );
+      assert.ok(
+        malformed > 0 && malformed <= stats.terminal.malformedFramesSent,
+        `malformed ${malformed}\n${why}`,
+      );
+      assert.equal(result.exitCode, 0, why);
+    });
+  });
+
+  describe('with WS_VUS off (the load profile has no terminal sockets)', () => {
+    let sim: SimulatorHandle;
+    before(async () => {
+      sim = await startSimulator({ seedTenants: 1 });
+    });
+    after(async () => {
+      await sim.stop();
+    });
+
+    it('opens no socket and applies no gate', async () => {
+      const result = await runTerminal(sim, {}, 'load');
+      const why = explain(result);
+      assert.equal(result.exitCode, 0, why);
+      assert.equal(counter(result, 'terminal.sessions.started'), 0, why);
+      assert.ok(result.ensure.length > 0 && result.ensure.every((v) => v.ok), why);
+      assert.equal((await sim.control.stats()).terminal.connectionsOpened, 0);
+    });
+  });
+});
