@@ -2,17 +2,20 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VUContext, VUEvents } from 'artillery';
 import { type ContainerPlan, resolveContainerPlan } from '../config/settings/container';
+import { remoteTargetProblems } from '../scripts/lib/remote-guard';
 import { AdminTokenSource } from './lib/container/admin-token';
 import { type CycleDeps, coldCycle, warmCycle } from './lib/container/cycle';
-import { CONTAINER_METRICS as M } from './lib/container/metric-names';
+import { CONTAINER_EMITTED_METRICS, CONTAINER_METRICS as M } from './lib/container/metric-names';
 import { TenantLeases } from './lib/container/tenant-lease';
-import { count } from './lib/metrics';
+import { count, observe } from './lib/metrics';
 
 /**
  * Container provisioning (scenarios/container-provisioning.yml). Each virtual user loops cycles
  * until the run's deadline: cold (suspend, resume, wait for running + healthy) or warm (resume a
  * running container, the call only). See processors/lib/container/ for the parts.
  */
+
+export const EMITTED_METRICS = CONTAINER_EMITTED_METRICS;
 
 interface WorkerRun {
   plan: ContainerPlan;
@@ -37,8 +40,15 @@ function workerRun(context: VUContext): WorkerRun | 'invalid' {
   if (run !== undefined) return run;
   const environment = typeof context.vars.$environment === 'string' ? context.vars.$environment : undefined;
   const resolved = resolveContainerPlan(process.env, environment);
-  if (!resolved.ok) {
-    console.error(`container scenario: invalid settings, no load sent:\n  ${resolved.problems.join('\n  ')}`);
+  const problems = resolved.ok
+    ? remoteTargetProblems({
+        urls: { API_BASE_URL: resolved.plan.apiBaseUrl },
+        allowRemote: resolved.plan.remote.allowRemote,
+        allowedHosts: resolved.plan.remote.allowedHosts,
+      })
+    : resolved.problems;
+  if (!resolved.ok || problems.length > 0) {
+    console.error(`container scenario: invalid settings, no load sent:\n  ${problems.join('\n  ')}`);
     run = 'invalid';
     return run;
   }
@@ -72,18 +82,14 @@ export async function containerUserStart(context: VUContext, events: VUEvents): 
   context.vars.containerUserIndex = current.usersStarted++;
   current.usersActive++;
   const { plan } = current;
-  if (!process.env.CONTAINER_STARTUP_P95_MS || !process.env.CONTAINER_SUCCESS_MIN)
-    warnOnce(
-      'gate-env',
-      'container: CONTAINER_STARTUP_P95_MS and CONTAINER_SUCCESS_MIN feed the ensure checks and have no ' +
-        'default inside Artillery; set them (defaults 30000 and 90; the runner does) or the checks fail',
-    );
+  observe(events, M.limitStartupP95Ms, plan.limits.startupP95Ms);
+  observe(events, M.limitSuccessMinPct, plan.limits.successMinPct);
   if (plan.resumeCallOnly)
     warnOnce(
       'resume-call-only',
       'container: no admin credentials (ADMIN_JWT or API_JWT_SECRET), so only the resume call can be ' +
         'measured: on a running container it is a no-op and says nothing about startup. ' +
-        'container.startup_ms is not measured (its check fails); container.mode.resume_call_only counts these cycles.',
+        'container.startup_ms is not measured, so its check fails; container.mode.resume_call_only counts these cycles.',
     );
   if (plan.mode === 'cold' && current.usersStarted > plan.tenantIds.length)
     warnOnce(

@@ -7,7 +7,7 @@ import { type LlmRunSettings, llmRunSettings } from '../config/settings/llm';
 import { describeIssues } from '../config/settings/shared';
 import { remoteTargetProblems } from '../scripts/lib/remote-guard';
 import { callCompletion } from './lib/llm/client';
-import { type GateLimits, LLM, recordOutcome, recordUserStart } from './lib/llm/record';
+import { type GateLimits, LLM, LLM_EMITTED_METRICS, recordOutcome, recordUserStart } from './lib/llm/record';
 import { authHeaders, completionBody, type PromptRow, promptRowsSchema } from './lib/llm/request';
 import { count } from './lib/metrics';
 
@@ -16,6 +16,8 @@ import { count } from './lib/metrics';
  * its tenant until the run's deadline, so the number of users in the phase is the number of
  * requests in flight (less think time).
  */
+
+export const EMITTED_METRICS = LLM_EMITTED_METRICS;
 
 interface RunConfig {
   settings: LlmRunSettings;

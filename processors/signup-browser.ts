@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { VUContext, VUEvents } from 'artillery';
 import type { Locator, Page, Response } from 'playwright-core';
-import { count, countFailure, type FailureCause } from './lib/metrics';
+import { count, countFailure, type FailureCause, observe } from './lib/metrics';
 import { newTestCredentials } from './lib/web/accounts';
 import { BrowserRequestTransport } from './lib/web/browser-transport';
-import { classifyChatAnswer } from './lib/web/chat';
 import { causeOfStatus } from './lib/web/causes';
+import { classifyChatAnswer } from './lib/web/chat';
 import { errorText } from './lib/web/schemas';
 import { signupRunSettings } from './lib/web/signup-settings';
 import { emitZeroSessionCounters, logIn, registerAccount } from './lib/web-session';
@@ -76,6 +76,10 @@ export async function signupBrowserJourney(
   emitZeroSessionCounters(events);
   for (const name of ['success', 'failures']) count(events, `browser_journey.${name}`, 0);
   count(events, 'browser_journey.attempts');
+  // The gate's limits travel as metrics, so the checks read the settings (or their defaults).
+  observe(events, 'browser_journey.limit.step_p95_ms', settings.BROWSER_STEP_P95_MS);
+  observe(events, 'browser_journey.limit.answer_p95_ms', settings.BROWSER_ANSWER_P95_MS);
+  observe(events, 'browser_journey.limit.lcp_p95_ms', settings.BROWSER_LCP_P95_MS);
 
   const base = settings.WEB_BASE_URL;
   const transport = new BrowserRequestTransport(page.request, base, settings.SIGNUP_REQUEST_TIMEOUT);
@@ -89,7 +93,9 @@ export async function signupBrowserJourney(
     });
 
     await test.step('login', async () => {
-      const login = await logIn(events, transport, credentials, { callbackPath: settings.SIGNUP_CALLBACK_PATH });
+      const login = await logIn(events, transport, credentials, {
+        callbackPath: settings.SIGNUP_CALLBACK_PATH,
+      });
       if (!login.ok) throw new JourneyFailure(login.cause, login.detail);
     });
 
@@ -116,7 +122,10 @@ export async function signupBrowserJourney(
       await page.goto(`${base}/dashboard/chat`);
       const path = new URL(page.url()).pathname;
       if (path === '/login')
-        throw new JourneyFailure('session_rejected', 'open_chat: the chat page sent the logged-in user to /login');
+        throw new JourneyFailure(
+          'session_rejected',
+          'open_chat: the chat page sent the logged-in user to /login',
+        );
       if (path === '/onboarding')
         throw new JourneyFailure('unexpected_status', 'open_chat: sent to /onboarding after completing it');
       // A returning user may land straight in the chat panel; a new one sees the agent picker.

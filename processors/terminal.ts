@@ -3,6 +3,8 @@ import { count } from './lib/metrics';
 import { terminalUrl } from './lib/terminal/link';
 import { emitSessionStart, holdSession } from './lib/terminal/session';
 import {
+  commandIntervalMs,
+  runProfile,
   sessionDurationMs,
   terminalHeaders,
   terminalRunSettings,
@@ -24,7 +26,8 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
   const tenants = terminalTenantIds(settings);
   const tenantId = tenants[nextTenant++ % tenants.length]!;
   emitSessionStart(events);
-  runDeadline ??= performance.now() + sessionDurationMs(settings, context.vars.$environment);
+  const profile = runProfile(settings, context.vars.$environment);
+  runDeadline ??= performance.now() + sessionDurationMs(settings, profile);
   const verdict = await holdSession(
     {
       endpoint: {
@@ -35,7 +38,7 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
       deadline: runDeadline,
       cols: settings.WS_TERMINAL_COLS,
       rows: settings.WS_TERMINAL_ROWS,
-      commandIntervalMs: settings.WS_COMMAND_INTERVAL,
+      commandIntervalMs: commandIntervalMs(settings, profile),
       commandTimeoutMs: settings.WS_COMMAND_TIMEOUT,
       reconnectBaseMs: settings.WS_RECONNECT_BASE_DELAY,
       reconnectMaxMs: settings.WS_RECONNECT_MAX_DELAY,

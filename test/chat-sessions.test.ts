@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { parse } from 'yaml';
 import { CHAT_BUCKETS, CHAT_DEFAULTS } from '../config/settings/chat';
 import { loadChatMessages } from '../processors/lib/chat/messages';
+import { BucketMix } from '../processors/lib/chat/mix';
 import type { Faults } from '../simulator/src/control-types';
 import { counter, explain, runArtillery, summary, verdict } from './helpers/artillery';
 import { ROOT, scenarioPath } from './helpers/paths';
@@ -31,7 +33,7 @@ async function withSimulator(
   }
 }
 
-function runChat(sim: SimulatorHandle, env: Record<string, string> = {}) {
+function runChat(sim: SimulatorHandle, env: Record<string, string | undefined> = {}) {
   return runArtillery({
     scenario: scenarioPath('chat-sessions'),
     environment: 'smoke',
@@ -74,6 +76,27 @@ function assertMix(result: Run, weights: [number, number, number], why: string):
   });
 }
 
+describe('chat length mix', () => {
+  it('deals every prefix of the message sequence within one message of the configured shares', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.nat(100), fc.nat(100), fc.nat(100)).filter(([a, b, c]) => a + b + c > 0),
+        fc.integer({ min: 1, max: 400 }),
+        ([short, medium, long], picks) => {
+          const mix = new BucketMix({ short, medium, long });
+          const seen = { short: 0, medium: 0, long: 0 };
+          const total = short + medium + long;
+          for (let n = 1; n <= picks; n++) {
+            seen[mix.next()] += 1;
+            for (const [bucket, weight] of Object.entries({ short, medium, long }))
+              assert.ok(Math.abs(seen[bucket as keyof typeof seen] - (n * weight) / total) < 1 + 1e-9);
+          }
+        },
+      ),
+    );
+  });
+});
+
 describe('chat-sessions scenario', () => {
   it('keeps the gate defaults of the YAML equal to config/settings/chat.ts, and the payload valid', () => {
     const script = parse(readFileSync(scenarioPath('chat-sessions'), 'utf8')) as {
@@ -81,7 +104,10 @@ describe('chat-sessions scenario', () => {
     };
     const expressions = script.config.ensure.conditions.map((c) => c.expression).join('\n');
     for (const [name, value] of Object.entries(CHAT_DEFAULTS))
-      assert.ok(expressions.includes(`({{ $env.${name} }} or ${value})`), `${name} default ${value} not in the YAML`);
+      assert.ok(
+        expressions.includes(`({{ $env.${name} }} or ${value})`),
+        `${name} default ${value} not in the YAML`,
+      );
     const messages = loadChatMessages(resolve(ROOT, 'config', 'payloads', 'chat-messages.json'));
     for (const bucket of CHAT_BUCKETS) assert.ok(messages[bucket].length >= 3, bucket);
   });

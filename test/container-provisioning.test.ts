@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { jwtVerify } from 'jose';
+import { PROFILES } from '../config/profiles';
+import { containerGateEnv, resolveContainerPlan } from '../config/settings/container';
+import { AdminTokenSource } from '../processors/lib/container/admin-token';
+import { readContainer, StateTimeline } from '../processors/lib/container/readiness';
+import { TenantLeases } from '../processors/lib/container/tenant-lease';
 import type { LatencyModel, LatencySettings } from '../simulator/src/control-types';
 import {
   type ArtilleryRunResult,
@@ -46,7 +52,7 @@ beforeEach(async () => {
 
 interface RunOptions {
   adminCredentials?: boolean;
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
 }
 
 function runScenario(options: RunOptions = {}): Promise<ArtilleryRunResult> {
@@ -65,8 +71,9 @@ function runScenario(options: RunOptions = {}): Promise<ArtilleryRunResult> {
       CONTAINER_POLL_INTERVAL: `${POLL_INTERVAL_MS}ms`,
       CONTAINER_THINK_TIME: '0ms',
       CONTAINER_READY_TIMEOUT: '10s',
-      CONTAINER_STARTUP_P95_MS: '30000',
-      CONTAINER_SUCCESS_MIN: '90',
+      CONTAINER_STARTUP_P95_MS: undefined,
+      CONTAINER_SUCCESS_MIN: undefined,
+      CONTAINER_VUS: undefined,
       ...options.env,
     },
   });
@@ -149,7 +156,8 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     try {
       latency = await sim.control.getLatency();
       assert.deepEqual(latency.models.containerColdStart, coldStart);
-      result = await runScenario();
+      // Three users over four tenants (the smoke profile has two): CONTAINER_VUS overrides the profile.
+      result = await runScenario({ env: { CONTAINER_VUS: '3' } });
     } finally {
       await sim.control.patchLatency({ models: configured.models });
     }
@@ -190,6 +198,10 @@ describe('container provisioning scenario', { concurrency: false }, () => {
       Math.abs(starting.median - stats.containers.coldStartMs.p50) <= 0.15 * stats.containers.coldStartMs.p50,
       `starting median ${starting.median} vs simulator's cold start p50 ${stats.containers.coldStartMs.p50}`,
     );
+    assert.equal(counter(result, 'vusers.created'), 3);
+    // Unset limits are the documented defaults.
+    assert.equal(summary(result, 'container.limit.startup_p95_ms')?.max, 30_000);
+    assert.equal(summary(result, 'container.limit.success_min_pct')?.max, 90);
     assert.equal(verdict(result, STARTUP_CHECK)?.ok, true, explain(result));
     assert.equal(verdict(result, SUCCESS_CHECK)?.ok, true, explain(result));
   });
@@ -223,7 +235,7 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     const result = await runScenario({ env: { CONTAINER_STARTUP_P95_MS: String(target) } });
     assert.equal(result.exitCode, 1, explain(result));
     assert.equal(verdict(result, STARTUP_CHECK)?.ok, false, explain(result));
-    assert.match(verdict(result, STARTUP_CHECK)!.check, /< 800$/);
+    assert.equal(summary(result, 'container.limit.startup_p95_ms')?.max, target);
     assert.equal(verdict(result, SUCCESS_CHECK)?.ok, true, explain(result));
     const startup = summary(result, 'container.startup_ms')!;
     assertQuantileMatches(
@@ -261,6 +273,62 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     );
   });
 
+  test('dropped connections are counted by cause, polls ride them out, and no user dies', async () => {
+    await sim.control.patchFaults({ routes: { containers: { resetRate: 0.1 } } });
+    const result = await runScenario();
+    const attempts = counter(result, 'container.attempts');
+    const failures = counter(result, 'container.failures');
+    assert.ok(attempts > 0, explain(result));
+    assert.equal(counter(result, 'vusers.failed'), 0, explain(result));
+    assert.equal(counter(result, 'container.processor_errors'), 0, explain(result));
+    assert.equal(counter(result, 'container.success') + failures, attempts);
+    // A reset suspend or resume ends the cycle as a connection error; a reset poll is retried.
+    assert.ok(counter(result, 'container.failures.connection_error') > 0, explain(result));
+    assert.ok(counter(result, 'container.cold.poll_errors') > 0, explain(result));
+    assert.equal(failures, counter(result, 'container.failures.connection_error'));
+    const resets = (await sim.control.stats()).faults.containers?.resets ?? 0;
+    assert.equal(
+      resets,
+      counter(result, 'container.failures.connection_error') +
+        counter(result, 'container.cold.poll_errors') +
+        counter(result, 'container.cold.restore_failed'),
+    );
+  });
+
+  test('malformed answers are counted per route, never crash a user', // simulator/src/api/tenants.ts `injected()` counts a malformed decision but answers normally.
+  {
+    todo: 'the simulator does not yet apply routes.containers.malformedRate on the container routes',
+  }, async () => {
+    await sim.control.patchFaults({ routes: { containers: { malformedRate: 0.1, malformedKind: 'html' } } });
+    const result = await runScenario();
+    const attempts = counter(result, 'container.attempts');
+    assert.ok(attempts > 0, explain(result));
+    assert.equal(counter(result, 'vusers.failed'), 0, explain(result));
+    assert.equal(counter(result, 'container.processor_errors'), 0, explain(result));
+    const malformed = ['suspend', 'resume', 'poll'].reduce(
+      (sum, route) => sum + counter(result, `container.malformed.${route}`),
+      0,
+    );
+    const injected = (await sim.control.stats()).faults.containers?.malformed ?? 0;
+    assert.ok(injected > 0);
+    // Restore calls (admin resume) are not parsed: a malformed restore answer still restored.
+    assert.ok(malformed > 0 && malformed <= injected, `${malformed} counted, ${injected} injected`);
+    assert.equal(
+      counter(result, 'container.failures.malformed_body'),
+      counter(result, 'container.malformed.suspend') + counter(result, 'container.malformed.resume'),
+    );
+  });
+
+  test('a remote API is refused before any load is sent', async () => {
+    const result = await runScenario({
+      env: { API_BASE_URL: 'http://example.com:8080', CONTAINER_DURATION: '1s' },
+    });
+    assert.ok(counter(result, 'container.settings_invalid') > 0, explain(result));
+    assert.equal(counter(result, 'container.attempts'), 0);
+    assert.match(result.stdout + result.stderr, /API_BASE_URL: host "example\.com" is not loopback/);
+    assert.equal(result.exitCode, 1);
+  });
+
   test('credit exhaustion and a non-admin token are named as such, not as latency', async () => {
     // Failing cycles are quick: a think time keeps them from spinning.
     const quick = { CONTAINER_DURATION: '2s', CONTAINER_THINK_TIME: '50ms' };
@@ -281,5 +349,94 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.equal(counter(notAdmin, 'container.failures.forbidden'), tries);
     assert.equal(counter(notAdmin, 'container.cold.suspend_failures'), tries);
     assert.equal(verdict(notAdmin, SUCCESS_CHECK)?.ok, false, explain(notAdmin));
+  });
+});
+
+describe('container scenario parts', () => {
+  test('readiness follows the real API snapshot shapes (routes/admin.go)', () => {
+    assert.deepEqual(readContainer({ state: 'running', running: true, health: 'healthy' }), { ready: true });
+    assert.deepEqual(readContainer({ state: 'running', running: true, health: 'starting' }), {
+      ready: false,
+      label: 'health_starting',
+    });
+    // Docker without a HEALTHCHECK: the Go orchestrator reports health "unknown".
+    assert.deepEqual(readContainer({ state: 'running', running: true, health: 'unknown' }), {
+      ready: false,
+      label: 'running_unchecked',
+    });
+    assert.deepEqual(readContainer({ state: 'running', running: true, health: 'unhealthy' }), {
+      ready: false,
+      label: 'unhealthy',
+    });
+    assert.deepEqual(readContainer({ state: 'stopped', running: false, health: 'healthy' }), {
+      ready: false,
+      label: 'stopped',
+    });
+    assert.deepEqual(readContainer({ state: 'not_provisioned' }), { ready: false, label: 'not_provisioned' });
+    assert.deepEqual(readContainer({ state: 'weird' }), { ready: false, label: 'other' });
+  });
+
+  test('state times add up to the startup', () => {
+    const timeline = new StateTimeline(100);
+    timeline.observe(110, 'starting');
+    timeline.observe(300, 'health_starting');
+    timeline.observe(350, 'health_starting');
+    timeline.observe(420, undefined);
+    assert.deepEqual(Object.fromEntries(timeline.durations()), { starting: 200, health_starting: 120 });
+  });
+
+  test('leases are exclusive across workers of one run and rotate over all tenants', () => {
+    const ids = ['a', 'b', 'c'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
+    const runId = `test-${process.pid}-${Date.now()}`;
+    const workerA = TenantLeases.forRun(runId, ids);
+    const workerB = TenantLeases.forRun(runId, ids);
+    const held = [workerA.tryAcquire(), workerB.tryAcquire(), workerA.tryAcquire()];
+    assert.deepEqual([...held].sort(), [...ids].sort());
+    assert.equal(workerB.tryAcquire(), undefined);
+    workerA.release(held[1]!);
+    assert.equal(workerB.tryAcquire(), held[1]);
+    for (const id of ids) workerA.release(id);
+    workerA.cleanup();
+    assert.notEqual(TenantLeases.forRun(runId, ids).tryAcquire(), undefined);
+    for (const id of ids) workerA.release(id);
+    workerA.cleanup();
+  });
+
+  test('the plan: cold with admin credentials, warm and resume-call-only without, errors name the setting', () => {
+    const base = { TENANT_IDS: '11111111-1111-4111-8111-111111111111', SERVICE_API_KEY: 'key' };
+    const cold = resolveContainerPlan({ ...base, API_JWT_SECRET: 's'.repeat(32) }, 'smoke');
+    assert.ok(cold.ok);
+    assert.equal(cold.plan.mode, 'cold');
+    assert.equal(cold.plan.durationMs, PROFILES.smoke.container.durationMs);
+    const warm = resolveContainerPlan(base);
+    assert.ok(warm.ok);
+    assert.equal(warm.plan.mode, 'warm');
+    assert.equal(warm.plan.resumeCallOnly, true);
+    const chosenWarm = resolveContainerPlan({ ...base, ADMIN_JWT: 'a.b.c', CONTAINER_MODE: 'warm' });
+    assert.ok(chosenWarm.ok && !chosenWarm.plan.resumeCallOnly);
+    const refused = resolveContainerPlan({ ...base, CONTAINER_MODE: 'cold' });
+    assert.ok(!refused.ok && refused.problems.some((p) => p.startsWith('CONTAINER_MODE:')));
+    const badPoll = resolveContainerPlan({ ...base, CONTAINER_POLL_INTERVAL: 'soon' });
+    assert.ok(!badPoll.ok && badPoll.problems.some((p) => p.startsWith('CONTAINER_POLL_INTERVAL:')));
+    assert.deepEqual(containerGateEnv({}), {
+      CONTAINER_STARTUP_P95_MS: '30000',
+      CONTAINER_SUCCESS_MIN: '90',
+    });
+  });
+
+  test('a locally signed admin token carries the admin claims, is short-lived and renewed', async () => {
+    const secret = 'x'.repeat(32);
+    let now = 1_000_000;
+    const source = new AdminTokenSource({ kind: 'secret', secret, claims: { isAdmin: true } }, () => now);
+    const first = await source.token();
+    const { payload } = await jwtVerify(first, new TextEncoder().encode(secret), {
+      algorithms: ['HS256'],
+      currentDate: new Date(now * 1000),
+    });
+    assert.equal(payload.isAdmin, true);
+    assert.ok(payload.exp! - now <= 300);
+    assert.equal(await source.token(), first);
+    now += 250;
+    assert.notEqual(await source.token(), first);
   });
 });

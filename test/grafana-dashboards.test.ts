@@ -7,7 +7,12 @@ import { Influxd, type InfluxSeries, influxdAvailable } from './fixtures/metrics
 import { OBSERVABILITY } from './fixtures/metrics/plugins-block';
 import { reporterDatagrams } from './fixtures/metrics/reporter';
 import { emittedMetrics, statsPayload } from './fixtures/metrics/scenario-metrics';
-import { type InfluxPoint, readTelegrafConf, StatsdInput, toLineProtocol } from './fixtures/metrics/telegraf-statsd';
+import {
+  type InfluxPoint,
+  readTelegrafConf,
+  StatsdInput,
+  toLineProtocol,
+} from './fixtures/metrics/telegraf-statsd';
 
 const DASHBOARDS_DIR = resolve(OBSERVABILITY, 'grafana', 'dashboards');
 const DATASOURCES = resolve(OBSERVABILITY, 'grafana', 'provisioning', 'datasources', 'influxdb.yml');
@@ -39,7 +44,10 @@ interface Dashboard {
 function dashboards(): Array<{ file: string; dashboard: Dashboard }> {
   return readdirSync(DASHBOARDS_DIR)
     .filter((f) => f.endsWith('.json'))
-    .map((file) => ({ file, dashboard: JSON.parse(readFileSync(resolve(DASHBOARDS_DIR, file), 'utf8')) as Dashboard }));
+    .map((file) => ({
+      file,
+      dashboard: JSON.parse(readFileSync(resolve(DASHBOARDS_DIR, file), 'utf8')) as Dashboard,
+    }));
 }
 
 function allPanels(panels: Panel[]): Panel[] {
@@ -68,7 +76,9 @@ function everyColumnHasData(series: InfluxSeries[]): { ok: boolean; empty: strin
   return { ok: empty.length === 0, empty };
 }
 
-describe('Grafana dashboards against InfluxDB fed through the telegraf templates', { skip: !influxdAvailable() && !process.env.CI ? 'influxd not installed' : false }, () => {
+describe('Grafana dashboards against InfluxDB fed through the telegraf templates', {
+  skip: !influxdAvailable() && !process.env.CI ? 'influxd not installed' : false,
+}, () => {
   let influxd: Influxd;
   let points: InfluxPoint[];
   const database = readTelegrafConf(TELEGRAF_CONF).database;
@@ -102,7 +112,10 @@ describe('Grafana dashboards against InfluxDB fed through the telegraf templates
   test('the templates give sensible measurements, fields and tags', () => {
     const find = (measurement: string, field: string) =>
       points.find((p) => p.measurement === measurement && field in p.fields && p.tags.run_id === RUN_ID);
-    assert.ok(find('llm', 'tokens_prompt')?.fields.tokens_prompt?.integer, 'llm.tokens.prompt -> llm tokens_prompt (int)');
+    assert.ok(
+      find('llm', 'tokens_prompt')?.fields.tokens_prompt?.integer,
+      'llm.tokens.prompt -> llm tokens_prompt (int)',
+    );
     assert.ok(find('llm', 'proxy_overhead_ms_p99'), 'llm.proxy_overhead_ms.p99 -> llm proxy_overhead_ms_p99');
     assert.ok(find('llm', 'ttft_ms_p95'));
     assert.ok(find('llm', 'inter_token_ms_p95'));
@@ -110,8 +123,13 @@ describe('Grafana dashboards against InfluxDB fed through the telegraf templates
     assert.ok(find('terminal', 'reconnects'));
     assert.ok(find('container', 'startup_ms_p95'));
     assert.ok(find('vusers', 'created'));
-    const failure = points.find((p) => p.measurement === 'failures' && p.tags.area === 'llm' && p.tags.cause === 'timeout');
-    assert.ok(failure && 'value' in failure.fields, 'llm.failures.timeout -> failures{area=llm,cause=timeout}');
+    const failure = points.find(
+      (p) => p.measurement === 'failures' && p.tags.area === 'llm' && p.tags.cause === 'timeout',
+    );
+    assert.ok(
+      failure && 'value' in failure.fields,
+      'llm.failures.timeout -> failures{area=llm,cause=timeout}',
+    );
     const tags = find('llm', 'tokens_prompt')!.tags;
     assert.deepEqual(
       { run_id: tags.run_id, scenario: tags.scenario, profile: tags.profile, target_env: tags.target_env },
@@ -128,11 +146,19 @@ describe('Grafana dashboards against InfluxDB fed through the telegraf templates
       datasources: Array<{ uid: string; database: string }>;
     };
     const uid = provisioned.datasources[0]!.uid;
-    assert.equal(provisioned.datasources[0]!.database, database, 'datasource database = telegraf output database');
+    assert.equal(
+      provisioned.datasources[0]!.database,
+      database,
+      'datasource database = telegraf output database',
+    );
     for (const { file, dashboard } of dashboards()) {
       for (const panel of allPanels(dashboard.panels))
-        for (const target of panel.targets ?? []) assert.equal(target.datasource?.uid ?? panel.datasource?.uid, uid, `${file}: ${panel.title}`);
-      assert.ok(dashboard.templating.list.some((v) => v.name === 'run_id'), `${file} has a run_id variable`);
+        for (const target of panel.targets ?? [])
+          assert.equal(target.datasource?.uid ?? panel.datasource?.uid, uid, `${file}: ${panel.title}`);
+      assert.ok(
+        dashboard.templating.list.some((v) => v.name === 'run_id'),
+        `${file} has a run_id variable`,
+      );
     }
   });
 
@@ -158,9 +184,13 @@ describe('Grafana dashboards against InfluxDB fed through the telegraf templates
           queries++;
           const series = await influxd.query(expand(target.query, RUN_ID), database);
           const verdict = everyColumnHasData(series);
-          if (!verdict.ok) problems.push(`${file}: "${panel.title}" ${target.refId}: no data in ${verdict.empty.join(', ')}`);
+          if (!verdict.ok)
+            problems.push(
+              `${file}: "${panel.title}" ${target.refId}: no data in ${verdict.empty.join(', ')}`,
+            );
           const other = await influxd.query(expand(target.query, 'no-such-run'), database);
-          if (other.length > 0) problems.push(`${file}: "${panel.title}" ${target.refId}: ignores the run id`);
+          if (other.length > 0)
+            problems.push(`${file}: "${panel.title}" ${target.refId}: ignores the run id`);
         }
       }
     }

@@ -6,10 +6,17 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runArtillery } from '../scripts/lib/artillery-run';
 import { PER_USER } from './fixtures/metrics/emit-custom-metrics';
-import { expectedPluginsBlock, pluginsBlockOf, scenarioBaseName } from './fixtures/metrics/plugins-block';
+import {
+  expectedPluginsBlock,
+  OBSERVABILITY,
+  pluginsBlockOf,
+  scenarioBaseName,
+} from './fixtures/metrics/plugins-block';
 import { type StatsdLine, StatsdListener } from './fixtures/metrics/statsd-listener';
+import { readTelegrafConf, StatsdInput } from './fixtures/metrics/telegraf-statsd';
 import { explain } from './helpers/artillery';
-import { ROOT } from './helpers/paths';
+import { ROOT, scenarioPath } from './helpers/paths';
+import { type SimulatorHandle, startSimulator } from './helpers/simulator';
 
 const FIXTURE = resolve(__dirname, 'fixtures', 'metrics', 'metrics-fixture.yml');
 const SCENARIOS_DIR = resolve(ROOT, 'scenarios');
@@ -142,10 +149,84 @@ describe('publish-metrics (influxdb-statsd) switched on by environment', () => {
         missing.push(file);
       }
     }
-    assert.deepEqual(missing, [], 'scenarios whose config.plugins lack observability/artillery/plugins-block.yml');
+    assert.deepEqual(
+      missing,
+      [],
+      'scenarios whose config.plugins lack observability/artillery/plugins-block.yml',
+    );
   });
 
   test('the fixture carries the same block, so the run above tested the real one', () => {
     assert.deepEqual(pluginsBlockOf(FIXTURE), expectedPluginsBlock('metrics-fixture'));
+  });
+});
+
+describe('publish-metrics on a real scenario (llm-proxy, smoke, against the simulator)', () => {
+  let sim: SimulatorHandle;
+  let listener: StatsdListener;
+
+  before(async () => {
+    sim = await startSimulator({ seedTenants: 3 });
+    listener = await StatsdListener.start();
+  });
+  after(async () => {
+    await listener?.close();
+    await sim?.stop();
+  });
+
+  test('its datagrams carry the run tags and the same token counts as the report, and Telegraf parses them all', async () => {
+    const runId = 'pm-llm-proxy-1';
+    const result = await runArtillery({
+      scenario: scenarioPath('llm-proxy'),
+      environment: 'smoke',
+      timeoutMs: 90_000,
+      env: {
+        API_BASE_URL: sim.apiUrl,
+        SERVICE_API_KEY: sim.serviceApiKey,
+        TENANT_IDS: sim.tenantIds.join(','),
+        LLM_DURATION: '3s',
+        PUBLISH_METRICS_TYPE: 'influxdb-statsd',
+        STATSD_HOST: '127.0.0.1',
+        STATSD_PORT: String(listener.port),
+        LOADTEST_RUN_ID: runId,
+        LOADTEST_TARGET_ENV: 'simulator',
+      },
+    });
+    assert.ok(result.report, explain(result));
+    const { parsed, unparsed } = listener.lines();
+    assert.deepEqual(unparsed, []);
+    const tokens = result.report.aggregate.counters['llm.tokens.prompt'] ?? 0;
+    assert.ok(tokens > 0, `the run billed prompt tokens\n${explain(result)}`);
+    assert.equal(
+      counterSum(parsed, 'artillery.llm.tokens.prompt'),
+      tokens,
+      'prompt tokens: datagrams = report',
+    );
+    assert.equal(
+      counterSum(parsed, 'artillery.vusers.created'),
+      result.report.aggregate.counters['vusers.created'],
+      'virtual users: datagrams = report',
+    );
+    assert.ok(findLine(parsed, 'artillery.llm.proxy_overhead_ms.p99'), 'the overhead histogram is published');
+    for (const line of parsed)
+      assert.deepEqual(line.tags, {
+        run_id: runId,
+        scenario: 'llm-proxy',
+        profile: 'smoke',
+        target_env: 'simulator',
+      });
+    // No secret rides along in a metric name or tag.
+    const all = listener.datagrams.join('\n');
+    for (const secret of [sim.serviceApiKey, sim.jwtSecret, sim.adminToken]) assert.ok(!all.includes(secret));
+
+    const input = new StatsdInput(readTelegrafConf(resolve(OBSERVABILITY, 'telegraf', 'telegraf.conf')));
+    for (const datagram of listener.datagrams) input.feed(datagram);
+    assert.deepEqual(input.errors, [], 'Telegraf would parse every line');
+    const points = input.gather();
+    assert.ok(points.some((p) => p.measurement === 'llm' && 'tokens_prompt' in p.fields));
+    assert.ok(
+      points.every((p) => !p.measurement.startsWith('artillery')),
+      'every name matched a template',
+    );
   });
 });

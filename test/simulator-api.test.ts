@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { type SimulatorHandle, startSimulator } from './helpers/simulator';
@@ -453,6 +454,34 @@ describe('channels inbound', () => {
     assert.equal(answer.parse(await json(next)).conversation_id, first.conversation_id);
   });
 
+  test('conversation id by either metadata key; an unknown one is 400; an unknown tenant 500', async () => {
+    const id = await freshTenant();
+    const first = answer.parse(await json(await inbound({ tenantId: id, content: ' hi ', channel: 'web' })));
+    const again = await inbound({
+      tenant_id: id,
+      content: 'more',
+      channel: 'web',
+      metadata: { conversationId: first.conversation_id },
+    });
+    assert.equal(answer.parse(await json(again)).conversation_id, first.conversation_id);
+    const foreign = await inbound({
+      tenant_id: sim.tenantIds[2]!,
+      content: 'x',
+      channel: 'web',
+      metadata: { conversation_id: first.conversation_id },
+    });
+    assert.equal(foreign.status, 400);
+    assert.deepEqual(await json(foreign), { error: 'conversation not found' });
+    const unknown = await inbound({
+      tenant_id: '00000000-0000-4000-8000-000000000000',
+      content: 'x',
+      channel: 'web',
+      metadata: {},
+    });
+    assert.equal(unknown.status, 500);
+    await unknown.text();
+  });
+
   test('service key only, strict JSON, valid channel', async () => {
     const id = sim.tenantIds[2]!;
     const token = await jwt({ sub: 'u' });
@@ -462,16 +491,60 @@ describe('channels inbound', () => {
     );
     assert.equal(viaJwt.status, 401);
     await viaJwt.text();
-    for (const body of [
-      { tenant_id: id, content: 'hi', channel: 'web', metadata: {}, extra: 1 },
-      { tenant_id: id, content: 'hi', channel: 'fax', metadata: {} },
-      { tenant_id: id, content: 'hi', channel: 'web', metadata: { n: 1 } },
-      '{"tenant_id":',
-    ]) {
+    for (const [body, error] of [
+      [{ tenant_id: id, content: 'hi', channel: 'web', metadata: {}, extra: 1 }, 'invalid JSON body'],
+      [{ tenant_id: id, content: 'hi', channel: 'web', metadata: { n: 1 } }, 'invalid JSON body'],
+      ['{"tenant_id":', 'invalid JSON body'],
+      [{ tenant_id: id, content: 'hi', channel: 'fax', metadata: {} }, 'unsupported channel: fax'],
+      [{ tenant_id: ' ', content: 'hi', channel: 'web' }, 'tenant id is required'],
+      [{ tenant_id: id, content: '  ', channel: 'web' }, 'content is required'],
+    ] as const) {
       const response = await inbound(body);
       assert.equal(response.status, 400, JSON.stringify(body));
-      z.object({ error: z.string() }).parse(await json(response));
+      assert.deepEqual(await json(response), { error });
     }
+  });
+});
+
+describe('bad requests', () => {
+  test('arbitrary bodies never get a 5xx, a crash or a hang, and the server stays up', async () => {
+    const body = fc.oneof(
+      fc.json(),
+      fc.string(),
+      fc.record({ model: fc.constant('openai/gpt-4.1-mini'), messages: fc.anything() }),
+      // A valid channel with an unknown tenant is a 500 on the real router too, so channels stay invalid.
+      fc.record({
+        tenant_id: fc.anything(),
+        content: fc.anything(),
+        channel: fc.string().filter((c) => !['web', 'telegram', 'whatsapp'].includes(c.trim().toLowerCase())),
+        metadata: fc.anything(),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        body,
+        fc.constantFrom('/v1/chat/completions', '/api/channels/inbound'),
+        async (value, path) => {
+          const response = await api(path, {
+            method: 'POST',
+            headers: {
+              ...serviceKey(),
+              'x-tenant-id': sim.tenantIds[2]!,
+              'content-type': 'application/json',
+            },
+            body: typeof value === 'string' ? value : JSON.stringify(value),
+            signal: AbortSignal.timeout(5000),
+          });
+          await response.text();
+          // A body that happens to be valid may succeed; nothing may be a server error.
+          assert.ok(response.status < 500, `${path} ${response.status}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    const health = await api('/health');
+    assert.equal(health.status, 200);
+    await health.text();
   });
 });
 

@@ -23,7 +23,11 @@ const hello = { model: 'openai/gpt-4.1-mini', messages: [{ role: 'user', content
 function completion(tenantId: string, body: Record<string, unknown> = hello): Promise<Response> {
   return fetch(`${sim.apiUrl}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'x-service-api-key': sim.serviceApiKey, 'x-tenant-id': tenantId, 'content-type': 'application/json' },
+    headers: {
+      'x-service-api-key': sim.serviceApiKey,
+      'x-tenant-id': tenantId,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify(body),
   });
 }
@@ -77,10 +81,13 @@ describe('control API', () => {
       llm: { appDelayMs: 5 },
       routes: { llm: { delayMs: 1, errorRate: 0 } },
     });
-    assert.deepEqual(await sim.control.patchFaults({ routes: { llm: { delayMs: null as unknown as number } } }), {
-      llm: { appDelayMs: 5 },
-      routes: { llm: { errorRate: 0 } },
-    });
+    assert.deepEqual(
+      await sim.control.patchFaults({ routes: { llm: { delayMs: null as unknown as number } } }),
+      {
+        llm: { appDelayMs: 5 },
+        routes: { llm: { errorRate: 0 } },
+      },
+    );
     assert.deepEqual(await sim.control.clearFaults(), {});
     await assert.rejects(sim.control.patchFaults({ routes: { llm: { errorRate: 2 } } }), /400/);
     await assert.rejects(sim.control.setFaults({ nonsense: true } as never), /400/);
@@ -233,15 +240,20 @@ describe('LLM, credit and container faults, on and off at run time', () => {
     assert.match(await streamed.text(), /data: \[DONE\]\n\n$/);
   });
 
-  test('credits.exhausted: 402 on LLM calls, inbound and resume while on; served again when off', async () => {
+  test('credits.exhausted: 402 on LLM calls and resume, a routed 402 on inbound while on; served when off', async () => {
     const { tenantIds } = await sim.control.seedTenants(1, 'exhaust');
     const id = tenantIds[0]!;
     await sim.control.setFaults({ credits: { exhausted: true } });
     const refused = await completion(id);
     assert.equal(refused.status, 402);
-    assert.deepEqual(await refused.json(), { error: { message: 'Insufficient credits', type: 'billing_error' } });
+    assert.deepEqual(await refused.json(), {
+      error: { message: 'Insufficient credits', type: 'billing_error' },
+    });
     assert.equal((await sim.control.tenant(id)).status, 'paused');
-    assert.equal(await statusOf(inbound(id)), 402);
+    // The channel router calls the proxy: its 402 comes back inside a 500.
+    const routed = await inbound(id);
+    assert.equal(routed.status, 500);
+    assert.match(((await routed.json()) as { error: string }).error, /402.*Insufficient credits/);
     assert.equal(await statusOf(resume(id)), 402);
     await sim.control.clearFaults();
     assert.equal(await statusOf(completion(id)), 200);
@@ -393,7 +405,10 @@ describe('command line', () => {
       [['--ping-interval', 'soon'], '--ping-interval'],
       [['--host', '0.0.0.0'], '--host'],
     ] as const) {
-      const run = spawnSync(process.execPath, [SIMULATOR_CLI, ...args], { encoding: 'utf8', timeout: 10_000 });
+      const run = spawnSync(process.execPath, [SIMULATOR_CLI, ...args], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.ok(run.stderr.includes(flag), run.stderr);
     }
@@ -414,7 +429,13 @@ describe('command line', () => {
       assert.equal(await statusOf(call()), 504);
       await faulty.control.clearFaults();
       assert.equal(await statusOf(call()), 200);
-      for (const name of ['WEB_BASE_URL', 'API_BASE_URL', 'SIM_CONTROL_URL', 'NEXTAUTH_URL', 'SIM_ADMIN_TOKEN'])
+      for (const name of [
+        'WEB_BASE_URL',
+        'API_BASE_URL',
+        'SIM_CONTROL_URL',
+        'NEXTAUTH_URL',
+        'SIM_ADMIN_TOKEN',
+      ])
         assert.ok(faulty.env[name], name);
     } finally {
       await faulty.stop();

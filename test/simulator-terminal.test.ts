@@ -11,7 +11,10 @@ let sim: SimulatorHandle;
 
 before(async () => {
   // Short keepalive so that the ping/pong rule is observable in a test.
-  sim = await startSimulator({ seedTenants: 2, args: ['--ping-interval', '150ms', '--pong-timeout', '400ms'] });
+  sim = await startSimulator({
+    seedTenants: 2,
+    args: ['--ping-interval', '150ms', '--pong-timeout', '400ms'],
+  });
 });
 
 after(async () => {
@@ -52,9 +55,10 @@ function connect(
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
-  ws.on('message', (data, isBinary) => frames.push({ binary: isBinary, data: data as Buffer, at: Date.now() }));
-  const output = () =>
-    Buffer.concat(frames.filter((f) => f.binary).map((f) => f.data)).toString('utf8');
+  ws.on('message', (data, isBinary) =>
+    frames.push({ binary: isBinary, data: data as Buffer, at: Date.now() }),
+  );
+  const output = () => Buffer.concat(frames.filter((f) => f.binary).map((f) => f.data)).toString('utf8');
   const session: Session = {
     ws,
     frames,

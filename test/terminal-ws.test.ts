@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parse } from 'yaml';
+import { TERMINAL_DEFAULTS } from '../config/settings/terminal';
+import { FrameClassifier } from '../processors/lib/terminal/frames';
+import { NonceScanner } from '../processors/lib/terminal/nonce-scanner';
 import type { Faults } from '../simulator/src/control-types';
 import { counter, explain, runArtillery, summary, verdict } from './helpers/artillery';
 import { scenarioPath } from './helpers/paths';
@@ -28,7 +34,7 @@ async function withSimulator(faults: Faults, run: (sim: SimulatorHandle) => Prom
   }
 }
 
-function runTerminal(sim: SimulatorHandle, env: Record<string, string>, environment = 'smoke') {
+function runTerminal(sim: SimulatorHandle, env: Record<string, string | undefined>, environment = 'smoke') {
   return runArtillery({
     scenario: scenarioPath('terminal-ws'),
     environment,
@@ -53,9 +59,21 @@ const workerErrors = (result: Awaited<ReturnType<typeof runTerminal>>) =>
   Object.keys(result.report?.aggregate.counters ?? {}).filter((name) => name.startsWith('errors.'));
 
 describe('terminal-ws scenario', () => {
+  it('keeps the gate default of the YAML equal to config/settings/terminal.ts', () => {
+    const script = parse(readFileSync(scenarioPath('terminal-ws'), 'utf8')) as {
+      config: { ensure: { conditions: { expression: string }[] } };
+    };
+    const expressions = script.config.ensure.conditions.map((c) => c.expression).join('\n');
+    assert.ok(
+      expressions.includes(`({{ $env.WS_RTT_P99_MS }} or ${TERMINAL_DEFAULTS.WS_RTT_P99_MS})`),
+      expressions,
+    );
+  });
+
   it('measures the round trip as the injected echo delay, answers pings and passes the gate', async () => {
     await withSimulator({ terminal: { echoDelayMs: ECHO_DELAY_MS } }, async (sim) => {
-      const result = await runTerminal(sim, {});
+      // WS_RTT_P99_MS unset: the check's own default applies.
+      const result = await runTerminal(sim, { WS_RTT_P99_MS: undefined });
       const why = explain(result);
       assert.equal(result.exitCode, 0, why);
       assert.equal(verdict(result, SESSION_CHECK)?.ok, true, why);
@@ -155,6 +173,23 @@ describe('terminal-ws scenario', () => {
     });
   });
 
+  it('names refused handshakes by cause (Origin, auth) and counts those sessions as failed', async () => {
+    await withSimulator({}, async (sim) => {
+      const foreignOrigin = await runTerminal(sim, { WEB_BASE_URL: 'http://localhost:9', WS_DURATION: '2s' });
+      let why = explain(foreignOrigin);
+      assert.equal(counter(foreignOrigin, 'terminal.failures.origin_refused'), 3, why);
+      assert.equal(counter(foreignOrigin, 'terminal.session_failures.refused'), 3, why);
+      assert.equal(verdict(foreignOrigin, SESSION_CHECK)?.ok, false, why);
+
+      const wrongKey = await runTerminal(sim, { SERVICE_API_KEY: 'not-the-key', WS_DURATION: '2s' });
+      why = explain(wrongKey);
+      assert.equal(counter(wrongKey, 'terminal.failures.unauthorized'), 3, why);
+      assert.equal(counter(wrongKey, 'terminal.sessions.failed'), 3, why);
+      assert.deepEqual([...workerErrors(foreignOrigin), ...workerErrors(wrongKey)], [], why);
+      assert.equal((await sim.control.stats()).terminal.connectionsOpened, 0);
+    });
+  });
+
   describe('with WS_VUS off (the load profile has no terminal sockets)', () => {
     let sim: SimulatorHandle;
     before(async () => {
@@ -172,5 +207,51 @@ describe('terminal-ws scenario', () => {
       assert.ok(result.ensure.length > 0 && result.ensure.every((v) => v.ok), why);
       assert.equal((await sim.control.stats()).terminal.connectionsOpened, 0);
     });
+  });
+});
+
+describe('terminal output scanning', () => {
+  const nonce = 'lt0123456789ab';
+  // What a TTY sends back for `echo <nonce>\n`: the typed line, then the command's output.
+  const typed = `agent@sim:~$ echo ${nonce}\r\n`;
+  const output = `${nonce}\r\nagent@sim:~$ `;
+
+  /** Feeds `text` cut at the given positions; returns how many characters it took to see the nonce (-1: never). */
+  function feed(text: string, cuts: number[]): number {
+    const scanner = new NonceScanner(nonce);
+    const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+    const chunks: string[] = [];
+    let from = 0;
+    for (const point of [...points, text.length]) {
+      chunks.push(text.slice(from, point));
+      from = point;
+    }
+    let seenAt = -1;
+    let offset = 0;
+    for (const chunk of chunks) {
+      offset += chunk.length;
+      if (scanner.push(Buffer.from(chunk, 'latin1')) && seenAt < 0) seenAt = offset;
+    }
+    return seenAt;
+  }
+
+  it('finds the nonce in the output however the frames split it, never in the echo of the typed line', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(200), { maxLength: 12 }), (cuts) => {
+        const seenAt = feed(typed + output, cuts);
+        assert.ok(seenAt >= typed.length + nonce.length, `seen at ${seenAt}`);
+        assert.equal(feed(typed, cuts), -1);
+      }),
+    );
+  });
+
+  it('counts empty and text frames as stray, invalid UTF-8 as malformed, and a split character as output', () => {
+    const frames = new FrameClassifier();
+    assert.equal(frames.classify(Buffer.alloc(0), true), 'stray');
+    assert.equal(frames.classify(Buffer.from('{"type":"x"}'), false), 'stray');
+    assert.equal(frames.classify(Buffer.from([0xff, 0xfe, 0xc3, 0x28]), true), 'malformed');
+    const euro = Buffer.from('€');
+    assert.equal(frames.classify(euro.subarray(0, 1), true), 'output');
+    assert.equal(frames.classify(euro.subarray(1), true), 'output');
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROFILE_NAMES } from '../profiles';
-import { booleanFlag, httpUrl, milliseconds, tenantIdList } from './shared';
+import { booleanFlag, httpUrl, tenantIdList } from './shared';
 
 /**
  * Settings every scenario and the runner share. Keys are environment variable names so that a
@@ -61,7 +61,12 @@ export const commonSettings = z.object({
     .string()
     .min(16, { error: 'must be at least 16 characters (the API signing secret)' })
     .optional(),
-  INFERENCE_BUDGET_MS: milliseconds(0),
+  /** Model time the proxy overhead is computed against when the platform sends no Server-Timing. */
+  INFERENCE_BUDGET_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds, e.g. 2000' })
+    .finite({ error: 'must be a number of milliseconds, e.g. 2000' })
+    .min(0, { error: 'must not be negative (milliseconds)' })
+    .default(0),
   LOADTEST_RUN_ID: z
     .string()
     .regex(RUN_ID, { error: 'must be 1-64 characters of letters, digits, ".", "_" or "-"' })

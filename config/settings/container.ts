@@ -7,6 +7,9 @@ import { describeIssues, durationMs, positiveInt } from './shared';
 /**
  * Settings of the container provisioning scenario (scenarios/container-provisioning.yml).
  * Credentials (SERVICE_API_KEY, ADMIN_JWT, API_JWT_SECRET) and TENANT_IDS are common settings.
+ * CONTAINER_VUS / CONTAINER_DURATION default to the profile's `container` shape (config/profiles.ts).
+ * The gate limits are read by the processor and emitted as `container.limit.*` metrics that the
+ * ensure checks compare against, so they hold whether or not the variables are set.
  */
 
 /** A duration that may stay unset (durationMs() always falls back to its default). */
@@ -42,8 +45,8 @@ const claimsObject = z
   });
 
 export const containerSettings = z.object({
-  /** Users in flight; the Artillery environment (profile) sets the phases, the runner passes this. */
-  CONTAINER_VUS: positiveInt(PROFILES.load.container.vus, 10_000),
+  /** Users in flight; unset: the profile's `container` users (the YAML falls back to them). */
+  CONTAINER_VUS: z.coerce.number().int().min(1).max(10_000).optional(),
   /** How long each user keeps cycling; unset: the duration of the Artillery environment's profile. */
   CONTAINER_DURATION: optionalDurationMs,
   /** cold: suspend, resume, wait for healthy (needs admin credentials); warm: time the resume call only. */
@@ -90,6 +93,10 @@ export interface ContainerPlan {
   readyTimeoutMs: number;
   requestTimeoutMs: number;
   thinkTimeMs: number;
+  /** The remote guard's settings (load goes to loopback only unless allowed). */
+  remote: { allowRemote: boolean; allowedHosts: string[] };
+  /** Gate limits, emitted as container.limit.* metrics that the ensure checks compare against. */
+  limits: { startupP95Ms: number; successMinPct: number };
 }
 
 export type PlanResult = { ok: true; plan: ContainerPlan } | { ok: false; problems: string[] };
@@ -141,13 +148,16 @@ export function resolveContainerPlan(env: Record<string, string | undefined>, pr
       readyTimeoutMs: s.CONTAINER_READY_TIMEOUT,
       requestTimeoutMs: s.CONTAINER_REQUEST_TIMEOUT,
       thinkTimeMs: s.CONTAINER_THINK_TIME,
+      remote: { allowRemote: s.LOADTEST_ALLOW_REMOTE, allowedHosts: s.LOADTEST_ALLOWED_HOSTS },
+      limits: { startupP95Ms: s.CONTAINER_STARTUP_P95_MS, successMinPct: s.CONTAINER_SUCCESS_MIN },
     },
   };
 }
 
 /**
- * The variables the scenario's ensure block reads through `{{ $env.* }}` (Artillery templates have no
- * defaults): a runner passes these so that an unset variable still means the documented default.
+ * The gate limits with their defaults applied, as environment strings (the runner passes them on
+ * for its manifest). The scenario does not depend on them being set: the processor emits the same
+ * values as container.limit.* metrics.
  */
 export function containerGateEnv(env: Record<string, string | undefined>): Record<string, string> {
   const parsed = containerSettings

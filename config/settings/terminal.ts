@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../duration';
+import type { ProfileName } from '../profiles';
 import { durationMs, milliseconds, nonNegativeInt, positiveInt, tenantIdList } from './shared';
 
 const optionalDurationMs = z
@@ -23,6 +24,11 @@ const optionalDurationMs = z
  */
 export const TERMINAL_DEFAULTS = { WS_RTT_P99_MS: 1000 } as const;
 
+/** 15 s between commands, as a person at a terminal; the smoke profile's seconds-long sessions need 2 s to measure anything. */
+export function commandIntervalDefaultMs(profile: ProfileName): number {
+  return profile === 'smoke' ? 2_000 : 15_000;
+}
+
 export const terminalSettings = z.object({
   /** Sessions held in parallel; unset = the profile's terminal shape, 0 = off. */
   WS_VUS: z.coerce.number().int().min(0).max(10_000).optional(),
@@ -30,8 +36,8 @@ export const terminalSettings = z.object({
   WS_DURATION: optionalDurationMs,
   /** Tenants whose terminals are opened (round robin); default TENANT_IDS. */
   WS_TENANT_IDS: tenantIdList.optional(),
-  /** Time between two `echo <nonce>` commands on one socket. */
-  WS_COMMAND_INTERVAL: durationMs('15s'),
+  /** Time between two `echo <nonce>` commands on one socket; unset = commandIntervalDefaultMs(profile). */
+  WS_COMMAND_INTERVAL: optionalDurationMs,
   /** A command whose nonce has not come back after this long is counted as a timeout. */
   WS_COMMAND_TIMEOUT: durationMs('10s'),
   /** Opening handshake limit (connect and each reconnect attempt). */

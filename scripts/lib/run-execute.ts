@@ -75,7 +75,7 @@ function outcomeOf(result: ArtilleryRunResult): { outcome: ScenarioOutcome; reas
     return {
       outcome: 'not-started',
       reason: `Artillery produced no results (exit ${result.exitCode ?? result.signal}): ${
-        result.stderr.trim().split('\n').slice(-3).join(' ') || 'no error output'
+        (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' ') || 'no output'
       }`,
     };
   if (failed.length > 0)

@@ -2,7 +2,7 @@ import type { StateLabel } from './readiness';
 
 /**
  * Metric names of the container area (processors/lib/metrics.ts conventions). The ensure block of
- * scenarios/container-provisioning.yml reads STARTUP_MS, ATTEMPTS and SUCCESS.
+ * scenarios/container-provisioning.yml reads startupMs, attempts, success and the two limits.
  */
 export const CONTAINER_AREA = 'container';
 
@@ -39,6 +39,27 @@ export const CONTAINER_METRICS = {
   leaseWaits: 'container.lease_waits',
   settingsInvalid: 'container.settings_invalid',
   processorErrors: 'container.processor_errors',
+  /** The gate's limits as metrics (one sample per user; the checks read `.max`). */
+  limitStartupP95Ms: 'container.limit.startup_p95_ms',
+  limitSuccessMinPct: 'container.limit.success_min_pct',
   stateMs: (label: StateLabel) => `container.state_ms.${label}`,
   malformed: (route: 'suspend' | 'resume' | 'poll') => `container.malformed.${route}`,
 } as const;
+
+/** Every name above (`*`: one or more characters), for `npm run validate` (docs/DESIGN.md, Metrics). */
+export const CONTAINER_EMITTED_METRICS: readonly string[] = [
+  flatNames(CONTAINER_METRICS),
+  'container.failures',
+  'container.failures.*',
+  'container.state_ms.*',
+  'container.malformed.*',
+].flat();
+
+function flatNames(tree: object): string[] {
+  const names: string[] = [];
+  for (const value of Object.values(tree)) {
+    if (typeof value === 'string') names.push(value);
+    else if (typeof value === 'object' && value !== null) names.push(...flatNames(value));
+  }
+  return names;
+}

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Exclusive use of a tenant for one cold cycle.
@@ -50,10 +50,12 @@ export class TenantLeases {
 
   /** Removes the run's lease folder once it is empty (another worker may still hold leases). */
   cleanup(): void {
-    try {
-      rmdirSync(this.dir);
-    } catch {
-      // Not empty or already removed.
+    for (const dir of [this.dir, dirname(this.dir)]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        return; // Not empty (another worker or run holds leases) or already removed.
+      }
     }
   }
 

@@ -82,11 +82,19 @@ export function callCompletion(call: CompletionCall): Promise<CompletionOutcome>
         totalMs: performance.now() - sentAt,
       });
 
-    const request = client.request(call.url, {
-      method: 'POST',
-      agent: call.agent,
-      headers: { ...call.headers, 'content-length': Buffer.byteLength(call.body).toString() },
-    });
+    let request: http.ClientRequest;
+    try {
+      request = client.request(call.url, {
+        method: 'POST',
+        agent: call.agent,
+        headers: { ...call.headers, 'content-length': Buffer.byteLength(call.body).toString() },
+      });
+    } catch (error) {
+      // Node refuses a header value with invalid characters synchronously; nothing was sent.
+      settled = true;
+      resolve({ ok: false, cause: classifyNetworkError(error), status: undefined, totalMs: 0 });
+      return;
+    }
     const timer = setTimeout(() => {
       const error = Object.assign(new Error(`no complete answer within ${call.timeoutMs} ms`), {
         code: 'ETIMEDOUT',
@@ -145,6 +153,7 @@ export function callCompletion(call: CompletionCall): Promise<CompletionOutcome>
       });
       response.on('end', () => {
         const endedAt = performance.now();
+        if (size > MAX_BUFFERED_BYTES) return fail('malformed_body', 'bad_shape');
         const verdict = judgeBufferedAnswer(status!, contentType, Buffer.concat(chunks).toString('utf8'));
         if (!verdict.ok) return fail(verdict.cause, verdict.malformed);
         settle({

@@ -34,11 +34,23 @@ export const LLM = {
   malformedPrefix: 'llm.malformed.',
   /** Every answer's HTTP status, like Artillery's http.codes.* (requests go out from processor code). */
   statusPrefix: 'llm.codes.',
-  limitSuccessRateMinPct: 'llm.limit.success_rate_min_pct',
+  limitSuccessPct: 'llm.limit.success_pct',
   limitProxyOverheadP99Ms: 'llm.limit.proxy_overhead_p99_ms',
   limitLatencyP99Ms: 'llm.limit.latency_p99_ms',
   limitTtftP99Ms: 'llm.limit.ttft_p99_ms',
 } as const;
+
+/**
+ * Every metric the scenario emits, as globs (`*` = one name segment or more), for
+ * `npm run validate` (it checks that ensure checks read metrics that can exist).
+ */
+export const LLM_EMITTED_METRICS: readonly string[] = [
+  ...Object.values(LLM).filter((name) => !name.endsWith('.')),
+  'llm.failures',
+  'llm.failures.*',
+  `${LLM.malformedPrefix}*`,
+  `${LLM.statusPrefix}*`,
+];
 
 /** Failure causes this scenario can produce (all reported, zero or not). */
 export const LLM_FAILURE_CAUSES = [
@@ -66,7 +78,8 @@ export interface GateLimits {
 /**
  * Counters the gate reads start at zero in every run, so a healthy run reports "0" instead of a
  * metric that never appeared (which ensure counts as a failed check). The limits travel as
- * histograms of a constant: ensure compares against their `.max`, and the report shows them.
+ * histograms of a constant: ensure compares against their `.max` (ceilings) or `.min` (the
+ * success floor), both exact for a histogram of one value, and the report shows them.
  */
 export function recordUserStart(events: VUEvents, limits: GateLimits): void {
   count(events, LLM.attempts, 0);
@@ -76,7 +89,7 @@ export function recordUserStart(events: VUEvents, limits: GateLimits): void {
   count(events, LLM.streamBuffered, 0);
   for (const cause of LLM_FAILURE_CAUSES) count(events, `llm.failures.${cause}`, 0);
   count(events, 'llm.failures', 0);
-  observe(events, LLM.limitSuccessRateMinPct, limits.successRateMinPct);
+  observe(events, LLM.limitSuccessPct, limits.successRateMinPct);
   observe(events, LLM.limitProxyOverheadP99Ms, limits.proxyOverheadP99Ms);
   observe(events, LLM.limitLatencyP99Ms, limits.latencyP99Ms);
   observe(events, LLM.limitTtftP99Ms, limits.ttftP99Ms);

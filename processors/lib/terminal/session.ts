@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { VUEvents } from 'artillery';
 import { count, countFailure, observe } from '../metrics';
 import { reconnectDelayMs } from './backoff';
-import { type CloseInfo, openTerminalSocket, type TerminalEndpoint, type TerminalLink } from './link';
+import type { FrameKind } from './frames';
+import {
+  type CloseInfo,
+  type LinkObserver,
+  openTerminalSocket,
+  type TerminalEndpoint,
+  type TerminalLink,
+} from './link';
 
 /** Everything one terminal session needs; times are performance.now() milliseconds. */
 export interface SessionPlan {
@@ -85,48 +92,44 @@ async function runCommands(
 
 /**
  * Holds one terminal session until the deadline: connect, resize, commands; on an unexpected
- * close count it by code and reconnect with exponential backoff. A drop right at the deadline
- * gets one last attempt, so that a session is never judged by where the clock happened to stop.
+ * close count it by code and reconnect with exponential backoff. An outage still open at the
+ * deadline gets one last attempt, so that a drop just before the end is judged by whether the
+ * terminal came back, not by where the clock happened to stop.
  */
 export async function holdSession(plan: SessionPlan, events: VUEvents): Promise<SessionVerdict> {
-  const observer = {
-    onFrame: (kind: string) => {
+  const observer: LinkObserver = {
+    onFrame: (kind: FrameKind) => {
       if (kind === 'stray') count(events, 'terminal.stray_frames');
       else if (kind === 'malformed') count(events, 'terminal.malformed_frames');
     },
     onPing: () => count(events, 'terminal.pings_received'),
   };
+  const backoff = (attempt: number) =>
+    sleep(
+      Math.min(
+        reconnectDelayMs(attempt, plan.reconnectBaseMs, plan.reconnectMaxMs),
+        plan.deadline - performance.now(),
+      ),
+    );
   let everConnected = false;
   let reconnects = 0;
   let longestOutageMs = 0;
-  let attempt = 0;
+  let failedAttempts = 0;
   let disconnectedAt: number | undefined;
+  let lastAttemptMade = false;
 
   for (;;) {
-    const remaining = plan.deadline - performance.now();
-    const lastChance = remaining <= 0;
-    if (lastChance && (!everConnected || disconnectedAt === undefined)) break;
-    const opened = await openTerminalSocket(
-      {
-        ...plan.endpoint,
-        connectTimeoutMs: lastChance
-          ? plan.endpoint.connectTimeoutMs
-          : Math.min(plan.endpoint.connectTimeoutMs, remaining),
-      },
-      observer,
-    );
+    if (performance.now() >= plan.deadline) {
+      if (disconnectedAt === undefined || lastAttemptMade) break;
+      lastAttemptMade = true;
+    }
+    const opened = await openTerminalSocket(plan.endpoint, observer);
     if (!opened.ok) {
       countFailure(events, 'terminal', opened.cause);
       count(events, 'terminal.connect_failures');
       if (!everConnected && opened.permanent) return { ok: false, reason: 'refused' };
-      if (lastChance) break;
-      attempt += 1;
-      await sleep(
-        Math.min(
-          reconnectDelayMs(attempt, plan.reconnectBaseMs, plan.reconnectMaxMs),
-          plan.deadline - performance.now(),
-        ),
-      );
+      failedAttempts += 1;
+      await backoff(failedAttempts);
       continue;
     }
     observe(events, 'terminal.connect_ms', opened.connectMs);
@@ -140,8 +143,8 @@ export async function holdSession(plan: SessionPlan, events: VUEvents): Promise<
       disconnectedAt = undefined;
     }
     everConnected = true;
-    attempt = 0;
-    if (lastChance) {
+    failedAttempts = 0;
+    if (performance.now() >= plan.deadline) {
       await link.close();
       break;
     }
@@ -154,13 +157,7 @@ export async function holdSession(plan: SessionPlan, events: VUEvents): Promise<
     count(events, 'terminal.disconnects');
     count(events, `terminal.disconnects.code_${ended.code}`);
     disconnectedAt = ended.at;
-    attempt = 1;
-    await sleep(
-      Math.min(
-        reconnectDelayMs(attempt, plan.reconnectBaseMs, plan.reconnectMaxMs),
-        plan.deadline - performance.now(),
-      ),
-    );
+    await backoff(1);
   }
 
   if (!everConnected) return { ok: false, reason: 'never_connected' };

@@ -1,7 +1,7 @@
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../../config/profiles';
 import { commonSettings } from '../../../config/settings/common';
 import { describeIssues } from '../../../config/settings/shared';
-import { terminalSettings } from '../../../config/settings/terminal';
+import { commandIntervalDefaultMs, terminalSettings } from '../../../config/settings/terminal';
 
 const schema = commonSettings.extend(terminalSettings.shape);
 export type TerminalRunSettings = ReturnType<typeof schema.parse>;
@@ -24,11 +24,19 @@ function isProfile(name: unknown): name is ProfileName {
   return typeof name === 'string' && (PROFILE_NAMES as readonly string[]).includes(name);
 }
 
-/** WS_DURATION, else the terminal duration of the profile being run (Artillery environment), else load's. */
-export function sessionDurationMs(settings: TerminalRunSettings, environment: unknown): number {
-  if (settings.WS_DURATION !== undefined) return settings.WS_DURATION;
-  const profile = isProfile(environment) ? environment : (settings.LOADTEST_PROFILE ?? 'load');
-  return PROFILES[profile].terminal.durationMs;
+/** The profile being run: the Artillery environment, else LOADTEST_PROFILE, else load (the YAML's top level). */
+export function runProfile(settings: TerminalRunSettings, environment: unknown): ProfileName {
+  return isProfile(environment) ? environment : (settings.LOADTEST_PROFILE ?? 'load');
+}
+
+/** WS_DURATION, else the profile's terminal duration. */
+export function sessionDurationMs(settings: TerminalRunSettings, profile: ProfileName): number {
+  return settings.WS_DURATION ?? PROFILES[profile].terminal.durationMs;
+}
+
+/** WS_COMMAND_INTERVAL, else the profile's default. */
+export function commandIntervalMs(settings: TerminalRunSettings, profile: ProfileName): number {
+  return settings.WS_COMMAND_INTERVAL ?? commandIntervalDefaultMs(profile);
 }
 
 /** Tenants whose terminals are opened: WS_TENANT_IDS, else TENANT_IDS. */

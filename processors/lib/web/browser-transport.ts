@@ -1,7 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { APIRequestContext } from 'playwright-core';
 import { classifyNetworkError } from '../http-errors';
-import { cookieChanges, isLoopbackHost, type WebRequest, type WebResult, type WebTransport } from './http-client';
+import {
+  cookieChanges,
+  isLoopbackHost,
+  type WebRequest,
+  type WebResult,
+  type WebTransport,
+} from './http-client';
 
 /**
  * The auth steps driven through a browser context's request API (`page.request`): its cookies are
@@ -45,7 +51,14 @@ export class BrowserRequestTransport implements WebTransport {
       const headerBag = new Headers();
       for (const { name, value } of raw) headerBag.append(name, value);
       const setCookies = raw.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
-      return { kind: 'answer', status: response.status(), headers: headerBag, text, ms, cookies: cookieChanges(setCookies) };
+      return {
+        kind: 'answer',
+        status: response.status(),
+        headers: headerBag,
+        text,
+        ms,
+        cookies: cookieChanges(setCookies),
+      };
     } catch (error) {
       const ms = performance.now() - started;
       const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);

@@ -60,7 +60,8 @@ export function classifyChatAnswer(result: WebAnswer): ChatOutcome {
 
   if (status === 200) {
     const parsed = parseJson(result.text, ChatAnswer);
-    if (!parsed.ok) return { ok: false, cause: 'malformed_body', status, ms, detail: `chat: ${parsed.problem}` };
+    if (!parsed.ok)
+      return { ok: false, cause: 'malformed_body', status, ms, detail: `chat: ${parsed.problem}` };
     return {
       ok: true,
       status,
@@ -70,7 +71,13 @@ export function classifyChatAnswer(result: WebAnswer): ChatOutcome {
     };
   }
   if (isLoginRedirect(status, result.headers.get('location')))
-    return { ok: false, cause: 'session_rejected', status, ms, detail: `chat: ${SESSION_REJECTED_EXPLANATION}` };
+    return {
+      ok: false,
+      cause: 'session_rejected',
+      status,
+      ms,
+      detail: `chat: ${SESSION_REJECTED_EXPLANATION}`,
+    };
   if (status === 429) {
     const wait = retryAfterMs(result.headers.get('retry-after'));
     return fail('rate_limited', wait === undefined ? {} : { retryAfterMs: wait });

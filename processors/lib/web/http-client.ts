@@ -72,7 +72,8 @@ export function cookieChanges(setCookies: readonly string[], now = Date.now()): 
     if (!parsed) continue;
     const expiry = parsed.expiryTime();
     const cleared =
-      (typeof parsed.maxAge === 'number' && parsed.maxAge <= 0) || (typeof expiry === 'number' && expiry <= now);
+      (typeof parsed.maxAge === 'number' && parsed.maxAge <= 0) ||
+      (typeof expiry === 'number' && expiry <= now);
     changes.push({ name: parsed.key, secure: parsed.secure, cleared });
   }
   return changes;
@@ -144,12 +145,6 @@ export class WebClient implements WebTransport {
         message: describeTransportError(error),
       };
     }
-  }
-
-  /** Names of the cookies the jar would send to the web app now. */
-  async cookieNames(): Promise<string[]> {
-    const cookies = await this.jar.getCookies(`${this.cookieUrlBase}/`);
-    return cookies.map((c) => c.key);
   }
 
   private async store(setCookies: string[], cookieUrl: string): Promise<CookieChange[]> {

@@ -79,6 +79,16 @@ export function scenarioCharts(report: ArtilleryReport | undefined): ChartSpec[]
       ['p95', summaryValue('http.response_time', 'p95')],
       ['p99', summaryValue('http.response_time', 'p99')],
     ]),
+    // Scenarios that send from processor code have no http.* metrics: their own latency histograms.
+    ...firstSummaryMatching(periods, /(^|[._])latency_ms$|overhead_ms$|ttft_ms$/)
+      .slice(0, 4)
+      .map((name) =>
+        percentiles(
+          `Latency: ${name}`,
+          periods,
+          new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+        ),
+      ),
     chart('Request rate', 'req/s', periods, [
       ['http.request_rate', (p) => p.rates?.['http.request_rate'] ?? null],
     ]),

@@ -41,7 +41,8 @@ const summaryRow = (name: string, s: Partial<ArtillerySummary>): SummaryRow => (
   max: s.max ?? 0,
 });
 
-export const REQUEST_LATENCY = /^(http\.response_time|plugins\.metrics-by-endpoint\.response_time\.)/;
+export const REQUEST_LATENCY =
+  /^(http\.response_time|plugins\.metrics-by-endpoint\.response_time\.)|(^|[._])latency_ms($|\.)/;
 const TOKENS = /token/i;
 const OVERHEAD = /overhead|server_timing|inference_budget/;
 const WEBSOCKET = /^(terminal|websocket|ws)\.|rtt|disconnect/;

@@ -30,6 +30,8 @@ const KEYWORDS = new Set([
   'abs',
   'min',
   'max',
+  'undefined',
+  'null',
 ]);
 const IDENTIFIER = /'([^']+)'|([A-Za-z_$][A-Za-z0-9_$.\-/]*)/g;
 const SIMPLE = /^\s*([A-Za-z_$][A-Za-z0-9_$.\-/]*|'[^']+')\s*(<=|>=|==|!=|<|>)\s*(-?[\d.]+)\s*$/;

@@ -5,7 +5,7 @@ const BUILT_IN = [
   /^errors\.\S+$/,
   /^vusers\.(created|completed|failed|skipped|session_length)$/,
   /^vusers\.created_by_name\.\S+$/,
-  /^plugins\.metrics-by-endpoint\.\S+$/,
+  /^plugins\.metrics-by-endpoint\..+$/,
   /^websocket\.[a-z_.]+$/,
   /^browser\.\S+$/,
   /^apdex\.[a-z_]+$/,

@@ -130,7 +130,7 @@ export function validateScenarioFile(
   }
 
   // Processor functions and the metrics the processor declares.
-  let declared: readonly string[] = [];
+  let declared: readonly string[] | undefined;
   const references = referencedFunctions({
     scenarios: script.scenarios,
     before: raw && (raw as { before?: unknown }).before,
@@ -159,15 +159,24 @@ export function validateScenarioFile(
     for (const ref of references) problems.push(`${ref.at}: "${ref.name}" needs config.processor`);
   }
 
-  const emittable = new EmittableMetrics(declared);
+  const emittable = new EmittableMetrics(declared ?? []);
   const ensure = script.config.ensure;
   const checks = [
     ...(ensure?.thresholds ?? []).map((t) => ({ at: 'threshold', metrics: Object.keys(t) })),
     ...(ensure?.conditions ?? []).map((c) => ({
       at: `condition "${c.expression}"`,
-      metrics: metricsOf(c.expression),
+      // A `{{ $env.X }}` template becomes a value before ensure evaluates the expression.
+      metrics: metricsOf(c.expression.replace(/\{\{[^}]*\}\}/g, '0')),
     })),
   ];
+  if (declared === undefined && script.config.processor) {
+    const custom = [...new Set(checks.flatMap((c) => c.metrics).filter((m) => !emittable.canEmit(m)))];
+    if (custom.length > 0)
+      problems.push(
+        `config.processor: ${script.config.processor} exports no EMITTED_METRICS (docs/DESIGN.md, Metrics), so the checks on ${custom.join(', ')} cannot be verified`,
+      );
+    return { file, problems };
+  }
   for (const check of checks)
     for (const metric of check.metrics)
       if (!emittable.canEmit(metric))

@@ -105,7 +105,7 @@ async function handleCompletion(ctx: SimContext, request: FastifyRequest, reply:
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const streaming = body.stream === true && !ctx.faults.live.llm?.bufferStreams;
   if (streaming && decision.kind !== 'malformed') {
-    return streamCompletion(ctx, request, reply, {
+    return streamCompletion(ctx, reply, {
       id,
       model: model.id,
       promptTokens,
@@ -165,7 +165,6 @@ interface StreamPlan {
  */
 async function streamCompletion(
   ctx: SimContext,
-  request: FastifyRequest,
   reply: FastifyReply,
   plan: StreamPlan,
 ): Promise<FastifyReply> {
@@ -186,7 +185,8 @@ async function streamCompletion(
       ...extra,
     })}\n\n`;
   let closed = false;
-  request.raw.socket.once('close', () => {
+  // The response (not the keep-alive socket, which outlives it) tells when the client went away.
+  res.once('close', () => {
     closed = true;
   });
   const upstreamStarted = performance.now();

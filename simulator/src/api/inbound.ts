@@ -1,17 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SimContext } from '../core/context';
-import { sendJsonWithFaults } from '../core/faults';
+import { resetConnection, sendJsonWithFaults } from '../core/faults';
 import { sleep } from '../core/latency';
 import { UUID_PATTERN } from '../core/state';
 import type { ApiAuthenticator } from './auth';
-import { parseJsonBody } from './completions';
+import { creditsExhausted, parseJsonBody } from './completions';
 import { completionTokenTarget, countPromptTokens, runModel } from './model-call';
 import { costCents, DEFAULT_MODEL_ID, findModel } from './models';
 import { sendError } from './tenants';
 
 const inboundRequest = z.strictObject({
   tenant_id: z.string().nullish(),
+  tenantId: z.string().nullish(),
   content: z.string().nullish(),
   channel: z.string().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
@@ -28,6 +29,11 @@ export function registerInboundRoutes(app: FastifyInstance, ctx: SimContext, aut
   );
 }
 
+/** As the real router: the conversation id may come as `conversation_id` or `conversationId`. */
+function conversationIdOf(metadata: Record<string, string> | null | undefined): string {
+  return (metadata?.conversation_id?.trim() || metadata?.conversationId?.trim()) ?? '';
+}
+
 async function handleInbound(
   ctx: SimContext,
   auth: ApiAuthenticator,
@@ -36,19 +42,27 @@ async function handleInbound(
 ) {
   if (!auth.hasServiceKey(request.headers)) return sendError(reply, 401, 'Unauthorized');
   const parsed = inboundRequest.safeParse(parseJsonBody(request.body));
-  if (!parsed.success) return sendError(reply, 400, 'invalid request body');
-  const { tenant_id: tenantId, content, channel, metadata } = parsed.data;
-  if (!tenantId || !content) return sendError(reply, 400, 'tenant_id and content are required');
-  if (!channel || !CHANNELS.has(channel)) return sendError(reply, 400, 'invalid channel');
-  const tenant = UUID_PATTERN.test(tenantId) ? ctx.state.getTenant(tenantId) : undefined;
-  if (!tenant) return sendError(reply, 404, 'tenant not found');
+  if (!parsed.success) return sendError(reply, 400, 'invalid JSON body');
+  const tenantId = (parsed.data.tenant_id?.trim() || parsed.data.tenantId?.trim()) ?? '';
+  const content = parsed.data.content?.trim() ?? '';
+  const channel = parsed.data.channel?.trim().toLowerCase() ?? '';
+  const metadata = parsed.data.metadata;
+  if (!tenantId) return sendError(reply, 400, 'tenant id is required');
+  if (!content) return sendError(reply, 400, 'content is required');
+  if (!CHANNELS.has(channel))
+    return sendError(reply, 400, `unsupported channel: ${parsed.data.channel ?? ''}`);
 
   const decision = ctx.faults.decide('inbound');
   await sleep(decision.delayMs + ctx.latency.sampleMs('inbound'));
+  if (decision.kind === 'reset') return resetConnection(request, reply);
   if (decision.kind === 'error') return sendError(reply, decision.errorStatus, 'failed to route message');
 
-  const requested = metadata?.conversation_id;
+  const tenant = UUID_PATTERN.test(tenantId) ? ctx.state.getTenant(tenantId) : undefined;
+  // The real router's conversation insert fails on the tenant foreign key.
+  if (!tenant) return sendError(reply, 500, 'create conversation: tenant not found');
+  const requested = conversationIdOf(metadata);
   let conversation = requested ? ctx.state.getConversation(tenant.id, requested) : undefined;
+  if (requested && !conversation) return sendError(reply, 400, 'conversation not found');
   if (!conversation) {
     conversation = ctx.state.createConversation(tenant.id);
     ctx.stats.chat.conversations += 1;
@@ -56,34 +70,36 @@ async function handleInbound(
   conversation.messages.push({ role: 'user', content, at: new Date() });
 
   const model = findModel(metadata?.model ?? '') ?? findModel(DEFAULT_MODEL_ID)!;
-  let reply_ = '';
+  let answer = '';
   // The router plans with one LLM call and answers with a second, both billed like proxy calls.
   for (let call = 0; call < 2; call++) {
-    if (ctx.faults.live.credits?.exhausted || tenant.creditsCents <= 0) {
-      tenant.status = 'paused';
+    if (creditsExhausted(ctx, tenant)) {
       ctx.stats.llm.paymentRequired += 1;
-      return sendError(reply, 402, 'insufficient credits');
+      return sendError(
+        reply,
+        500,
+        'llm proxy returned 402: {"error":{"message":"Insufficient credits","type":"billing_error"}}',
+      );
     }
-    const messages = [...conversation.messages.map((m) => ({ content: m.content }))];
-    const promptTokens = countPromptTokens(messages);
+    const promptTokens = countPromptTokens(conversation.messages.slice(-50));
     const started = performance.now();
-    const answer = await runModel(ctx, completionTokenTarget(ctx, undefined));
-    const cents = costCents(model, promptTokens, answer.completionTokens);
+    const generated = await runModel(ctx, completionTokenTarget(ctx, undefined));
+    const cents = costCents(model, promptTokens, generated.completionTokens);
     ctx.state.bill(tenant, cents);
     ctx.stats.recordLlm({
       promptTokens,
-      completionTokens: answer.completionTokens,
+      completionTokens: generated.completionTokens,
       cents,
-      appMs: performance.now() - started - answer.upstreamMs,
-      upstreamMs: answer.upstreamMs,
+      appMs: performance.now() - started - generated.upstreamMs,
+      upstreamMs: generated.upstreamMs,
       streamed: false,
     });
-    reply_ = answer.content;
+    answer = generated.content;
   }
-  conversation.messages.push({ role: 'assistant', content: reply_, at: new Date() });
+  conversation.messages.push({ role: 'assistant', content: answer, at: new Date() });
   return sendJsonWithFaults(request, reply, decision, 200, {
     tenant_id: tenant.id,
-    content: reply_,
+    content: answer,
     channel,
     conversation_id: conversation.id,
   });

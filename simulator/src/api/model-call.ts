@@ -47,17 +47,13 @@ export async function runModel(
     for (let i = 0; i < completionTokens; i++) content += tokenText(i);
     return { content, completionTokens, upstreamMs: performance.now() - started };
   }
-  await sleep(ctx.latency.sampleMs('modelFirstToken'));
-  let pendingMs = 0;
+  // Tokens are due at absolute times from the start, so timer lag on a busy machine does not
+  // accumulate over hundreds of tokens; a token whose time has passed goes out at once.
+  let dueMs = ctx.latency.sampleMs('modelFirstToken');
   for (let i = 0; i < completionTokens; i++) {
-    if (i > 0) {
-      // Sub-millisecond per-token times are batched so timers stay meaningful.
-      pendingMs += ctx.latency.sampleMs('modelPerToken');
-      if (pendingMs >= 1) {
-        await sleep(pendingMs);
-        pendingMs = 0;
-      }
-    }
+    if (i > 0) dueMs += ctx.latency.sampleMs('modelPerToken');
+    const waitMs = started + dueMs - performance.now();
+    if (waitMs >= 1) await sleep(waitMs);
     const text = tokenText(i);
     content += text;
     if (!(await onToken(text, i)))

@@ -15,22 +15,26 @@ function sendJson(reply: FastifyReply, status: number, payload: unknown) {
 
 type IdParams = { Params: { id: string } };
 
-/** The admin view of a tenant: the only place where container readiness shows. */
+/** The admin view of a tenant (routes/admin.go): the only place where container readiness shows. */
 function adminTenantBody(tenant: Tenant) {
   const container = tenant.container;
+  const containerId = container.state === 'none' ? null : `sim-${tenant.id.replace(/-/g, '').slice(0, 12)}`;
   return {
     tenant: {
       id: tenant.id,
+      user_id: tenant.userId,
       email: tenant.email,
       status: tenant.status,
-      credits_cents: tenant.creditsCents,
-      created_at: tenant.createdAt.toISOString(),
+      container_id: containerId,
       container: {
+        id: containerId,
         state: container.state,
         running: container.state === 'running',
         health: container.health,
         started_at: container.startedAt?.toISOString() ?? null,
       },
+      credits_balance_cents: tenant.creditsCents,
+      created_at: tenant.createdAt.toISOString(),
     },
   };
 }

@@ -57,6 +57,8 @@ export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiA
       const tenant = ctx.state.getTenant(request.params.id);
       if (!tenant || tenant.container.state === 'none')
         return reply.code(404).type('text/plain; charset=utf-8').send('tenant container not found\n');
+      if (tenant.container.state !== 'running')
+        return reply.code(500).type('text/plain; charset=utf-8').send('failed to create exec\n');
       return reply.code(400).type('text/plain; charset=utf-8').send('Bad Request\n');
     },
   );
@@ -123,7 +125,8 @@ export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiA
     });
   }
 
-  app.addHook('onClose', async () => {
+  // Upgraded sockets are no longer the HTTP server's: end them before it waits for its connections.
+  app.addHook('preClose', async () => {
     for (const ws of sockets) ws.terminate();
     wss.close();
   });

@@ -79,26 +79,6 @@ document.getElementById('google-signin').addEventListener('click', async functio
   );
 }
 
-export function onboardingPage(): string {
-  const script = `
-document.getElementById('finish-onboarding').addEventListener('click', async function (event) {
-  event.currentTarget.disabled = true;
-  const response = await fetch('/api/onboarding', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ completed: true }),
-  });
-  if (response.ok) window.location.assign('/dashboard');
-  else event.currentTarget.disabled = false;
-});`;
-  return htmlDocument(
-    'Get started | AgentTeams',
-    '<main><h1>Let\u2019s set up your workspace</h1><p>Your agents are getting ready.</p>' +
-      '<button type="button" id="finish-onboarding">Get started</button></main>',
-    script,
-  );
-}
-
 export function notFoundPage(): string {
   return htmlDocument(
     '404: This page could not be found.',

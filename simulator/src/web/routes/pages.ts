@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ONBOARDING_COOKIE } from '../cookies';
 import { answerInjectedFailure, beginFaults, sendRedirect, sendText } from '../fault-response';
 import { addressedOrigin } from '../middleware';
 import { chatPage } from '../pages/chat-page';
-import { landingPage, loginPage, notFoundPage, onboardingPage, serverErrorPage } from '../pages/html';
+import { landingPage, loginPage, notFoundPage, serverErrorPage } from '../pages/html';
+import { onboardingPage } from '../pages/onboarding-page';
 import type { WebServices } from '../services';
 import { cookieOf, readMiddlewareSession } from '../session';
 
@@ -22,37 +23,38 @@ export function registerPageRoutes(app: FastifyInstance, services: WebServices):
     return !session.user.onboardingCompleted && cookieOf(request, ONBOARDING_COOKIE) !== '1';
   }
 
-  function page(
-    url: string,
-    render: (request: FastifyRequest, reply: FastifyReply) => string | { redirect: string },
-  ) {
+  // The pages are static shells: rendered once, served many times.
+  const serverError = serverErrorPage();
+
+  /** A page answers its HTML, or a redirect given as `{ redirect: path }`. */
+  function page(url: string, content: string | { redirect: string }) {
     app.get(url, async (request, reply) => {
       const fault = await beginFaults(ctx, 'pages');
-      const failed = answerInjectedFailure(request, reply, fault, serverErrorPage(), HTML);
+      const failed = answerInjectedFailure(request, reply, fault, serverError, HTML);
       if (failed) return failed;
       const origin = addressedOrigin(request, services.site());
       if (url !== '/onboarding' && (await needsOnboarding(request))) {
         return sendRedirect(reply, fault, 307, `${origin}/onboarding`);
       }
-      const result = render(request, reply);
-      if (typeof result === 'string') return sendText(reply, fault, 200, HTML, result);
-      return sendRedirect(reply, fault, 307, `${origin}${result.redirect}`);
+      if (typeof content === 'string') return sendText(reply, fault, 200, HTML, content);
+      return sendRedirect(reply, fault, 307, `${origin}${content.redirect}`);
     });
   }
 
-  page('/', () => landingPage());
-  page('/login', () => loginPage());
-  page('/onboarding', () => onboardingPage());
-  page('/dashboard', () => ({ redirect: '/dashboard/chat' }));
-  page('/dashboard/chat', () => chatPage());
+  page('/', landingPage());
+  page('/login', loginPage());
+  page('/onboarding', onboardingPage());
+  page('/dashboard', { redirect: '/dashboard/chat' });
+  page('/dashboard/chat', chatPage());
 
-  // /signup no longer has a page of its own.
+  // Signup moved into the login flow: the old page address only redirects, before anything else.
   app.get('/signup', async (request, reply) => {
     const fault = await beginFaults(ctx, 'pages');
-    const failed = answerInjectedFailure(request, reply, fault, serverErrorPage(), HTML);
+    const failed = answerInjectedFailure(request, reply, fault, serverError, HTML);
     if (failed) return failed;
     return sendRedirect(reply, fault, 307, `${addressedOrigin(request, services.site())}/login`);
   });
 
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type(HTML).send(notFoundPage()));
+  const notFound = notFoundPage();
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type(HTML).send(notFound));
 }

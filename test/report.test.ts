@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import type { ArtilleryReport } from '../scripts/lib/artillery-run';
+import type { EnsureFile, RunManifest } from '../scripts/lib/manifest';
+import { thresholdRows } from '../scripts/lib/report/thresholds';
+import { defaultSmokeScenarios } from '../scripts/lib/scenarios';
+import { type FixtureServer, startFixtureServer } from './fixtures/fixture-server';
+import { fixtureScenario, REPORT_JS, RUN_JS, runCli } from './fixtures/run-cli';
+
+/** Reports rendered from real run outputs: markdown, self-contained HTML with charts, JUnit, baseline. */
+
+let work: string;
+let server: FixtureServer;
+let allRun: string;
+let allRunResult: Awaited<ReturnType<typeof runCli>>;
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+before(async () => {
+  assert.ok(existsSync(RUN_JS) && existsSync(REPORT_JS), 'build first: npx tsup');
+  work = mkdtempSync(join(tmpdir(), 'report-test-'));
+  server = await startFixtureServer();
+  // One real smoke run of every default scenario against the simulator (the runner writes the report).
+  allRun = join(work, 'all');
+  allRunResult = await runCli(RUN_JS, ['--parallel', '--out', allRun], { timeoutMs: 240_000 });
+});
+
+after(async () => {
+  await server.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('report from a real run of every scenario', () => {
+  test('the run completed and wrote every scenario’s outputs', () => {
+    assert.ok(allRunResult.code === 0 || allRunResult.code === 1, allRunResult.stdout + allRunResult.stderr);
+    const manifest = readJson<RunManifest>(join(allRun, 'manifest.json'));
+    assert.deepEqual(
+      manifest.scenarios.map((s) => s.name),
+      defaultSmokeScenarios().map((s) => s.name),
+    );
+    for (const s of manifest.scenarios) assert.ok(existsSync(join(allRun, s.dir, 'output.json')), s.name);
+  });
+
+  test('report.md: a threshold table per scenario with every verdict, key figures and the manifest', () => {
+    const markdown = readFileSync(join(allRun, 'report.md'), 'utf8');
+    const manifest = readJson<RunManifest>(join(allRun, 'manifest.json'));
+    for (const s of manifest.scenarios) {
+      const section = markdown.split(`### ${s.name}: `)[1]?.split('\n### ')[0];
+      assert.ok(section, `section for ${s.name}`);
+      const ensure = readJson<EnsureFile>(join(allRun, s.dir, 'ensure.json'));
+      assert.ok(ensure.verdicts.length > 0, `${s.name} has verdicts`);
+      assert.match(section, /\| metric \| limit \| measured \| result \| cause class \|/);
+      const rows = section.split('\n').filter((l) => /\| (pass|FAIL|fail \(optional\)) \| /.test(l));
+      assert.equal(rows.length, ensure.verdicts.length, `${s.name}: one row per verdict`);
+    }
+    assert.match(markdown, /#### Latency per request \(ms\)/);
+    assert.match(markdown, /#### WebSocket \(RTT ms, disconnects\)/);
+    assert.match(markdown, /terminal\.rtt_ms/);
+    assert.match(markdown, /#### Tokens/);
+    assert.match(markdown, /#### Startup \/ provisioning \(ms\)/);
+    assert.match(markdown, /## Run manifest/);
+    assert.match(markdown, /\| git revision \| [0-9a-f]{40}/);
+    assert.match(markdown, /\| SERVICE_API_KEY \| \(set, redacted\) \|/);
+  });
+
+  test('junit.xml: one test case per threshold, failures counted', () => {
+    const xml = readFileSync(join(allRun, 'junit.xml'), 'utf8');
+    const manifest = readJson<RunManifest>(join(allRun, 'manifest.json'));
+    let verdicts = 0;
+    let failed = 0;
+    for (const s of manifest.scenarios) {
+      const ensure = readJson<EnsureFile>(join(allRun, s.dir, 'ensure.json'));
+      verdicts += ensure.verdicts.length;
+      failed += ensure.verdicts.filter((v) => !v.ok && !v.check.endsWith('(optional)')).length;
+      assert.match(xml, new RegExp(`<testsuite name="${s.name}" tests="${ensure.verdicts.length}"`));
+    }
+    assert.equal((xml.match(/<testcase /g) ?? []).length, verdicts);
+    assert.equal((xml.match(/<failure /g) ?? []).length, failed);
+    assert.match(
+      xml,
+      new RegExp(`<testsuites name="loadtest all" tests="${verdicts}" failures="${failed}">`),
+    );
+  });
+
+  test('report.html opens offline in headless Chromium and its charts are drawn', async () => {
+    const html = join(allRun, 'report.html');
+    assert.doesNotMatch(
+      readFileSync(html, 'utf8'),
+      /<script[^>]+src=|<link[^>]+href=/,
+      'nothing loaded from outside',
+    );
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+      const external: string[] = [];
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:')) return route.continue();
+        external.push(url);
+        return route.abort();
+      });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`file://${html}`);
+      await page.waitForSelector('.chart canvas');
+      assert.deepEqual(errors, [], 'no script errors');
+      assert.deepEqual(external, [], 'no network requests');
+
+      const charts = await page.$$eval('.chart', (nodes) =>
+        nodes.map((node) => {
+          const canvas = node.querySelector('canvas');
+          if (!canvas) return { id: node.id, width: 0, height: 0, drawn: 0, title: '' };
+          const context = canvas.getContext('2d')!;
+          const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+          let drawn = 0;
+          for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) drawn += 1;
+          return {
+            id: node.id,
+            width: canvas.width,
+            height: canvas.height,
+            drawn,
+            title: node.querySelector('.u-title')?.textContent ?? '',
+          };
+        }),
+      );
+      const manifest = readJson<RunManifest>(join(allRun, 'manifest.json'));
+      assert.ok(
+        charts.length >= manifest.scenarios.length,
+        `at least one chart per scenario: ${charts.length}`,
+      );
+      for (const chart of charts) {
+        assert.ok(chart.width > 0 && chart.height > 0, `${chart.id} has a size`);
+        assert.ok(chart.drawn > 1000, `${chart.id} (${chart.title}) has drawn pixels: ${chart.drawn}`);
+      }
+      const titles = charts.map((c) => c.title);
+      for (const expected of [
+        'Virtual users',
+        'Errors and failures',
+        'WebSocket round trip',
+        'Latency: llm.latency_ms',
+        'Tokens',
+      ])
+        assert.ok(
+          titles.some((t) => t.startsWith(expected)),
+          `a "${expected}" chart among ${titles.join('; ')}`,
+        );
+      const sections = await page.$$eval('section.scenario', (nodes) =>
+        nodes.map((n) => n.getAttribute('data-scenario')),
+      );
+      assert.deepEqual(
+        sections,
+        manifest.scenarios.map((s) => s.name),
+      );
+
+      const screenshot = join(allRun, 'report-screenshot.png');
+      await page.locator('.chart').first().screenshot({ path: screenshot });
+      assert.ok(statSync(screenshot).size > 3000, 'the chart screenshot is not blank');
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('report command', () => {
+  const fixtureRun = async (name: string, delayMs: number) => {
+    server.setDelayMs(delayMs);
+    const file = join(work, `${name}.env`);
+    writeFileSync(
+      file,
+      `WEB_BASE_URL=${server.url}\nAPI_BASE_URL=${server.url}\nTENANT_IDS=3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b\nSERVICE_API_KEY=k-12345678\n`,
+    );
+    const out = join(work, name);
+    const result = await runCli(RUN_JS, [
+      '--target',
+      file,
+      '--scenario',
+      fixtureScenario('fixture-http'),
+      '--out',
+      out,
+      '--no-report',
+    ]);
+    server.setDelayMs(0);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    return out;
+  };
+
+  test('--baseline flags an injected latency regression (exit 1) and not an unchanged run', async () => {
+    const baseline = await fixtureRun('baseline', 0);
+    const slower = await fixtureRun('slower', 120);
+
+    const same = await runCli(REPORT_JS, [baseline, '--baseline', baseline]);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.match(readFileSync(join(baseline, 'report.md'), 'utf8'), /No regressions beyond the tolerance/);
+
+    const result = await runCli(REPORT_JS, [slower, '--baseline', baseline, '--tolerance', '0.25']);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /REGRESSION fixture-http http\.response_time\.p95: [\d.]+ → 1[2-9]\d/);
+    const markdown = readFileSync(join(slower, 'report.md'), 'utf8');
+    assert.match(markdown, /## Compared with baseline \(tolerance 25%\)/);
+    assert.match(
+      markdown,
+      /\| fixture-http \| http\.response_time\.p95 \| [\d.]+ \| [\d.]+ \| \+\d+% \| REGRESSION \|/,
+    );
+    assert.doesNotMatch(markdown, /failure rate[^\n]*REGRESSION/, 'no failures were injected');
+  });
+
+  test('appends the markdown to $GITHUB_STEP_SUMMARY; refuses a folder that is not a run', async () => {
+    const run = await fixtureRun('summary', 0);
+    const summary = join(work, 'step-summary.md');
+    writeFileSync(summary, 'earlier step\n');
+    const result = await runCli(REPORT_JS, [run], { env: { GITHUB_STEP_SUMMARY: summary } });
+    assert.equal(result.code, 0, result.stderr);
+    const text = readFileSync(summary, 'utf8');
+    assert.ok(text.startsWith('earlier step\n# Load test summary: PASSED'), text.slice(0, 200));
+    const bad = await runCli(REPORT_JS, [work]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no manifest\.json/);
+  });
+});
+
+describe('cause classes', () => {
+  const report = (counters: Record<string, number>): ArtilleryReport => ({
+    aggregate: {
+      counters,
+      summaries: {
+        'http.response_time': {
+          min: 1,
+          max: 900,
+          count: 10,
+          mean: 300,
+          p50: 200,
+          median: 200,
+          p75: 400,
+          p90: 800,
+          p95: 850,
+          p99: 900,
+          p999: 900,
+        },
+      },
+    },
+    intermediate: [],
+  });
+
+  test('latency, errors, credits, rate limit, generator saturated', () => {
+    const rows = thresholdRows(
+      [
+        { ok: false, check: 'http.response_time.p99 < 500' },
+        { ok: false, check: 'llm.failures == 0' },
+        { ok: false, check: 'llm.failures.credits_exhausted == 0' },
+        { ok: true, check: 'vusers.failed == 0' },
+      ],
+      report({ 'llm.failures': 3, 'llm.failures.credits_exhausted': 3, 'vusers.failed': 0 }),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.check, r.cause, r.measured]),
+      [
+        ['http.response_time.p99 < 500', 'latency', 'http.response_time.p99 = 900'],
+        ['llm.failures == 0', 'credits', 'llm.failures = 3'],
+        ['llm.failures.credits_exhausted == 0', 'credits', 'llm.failures.credits_exhausted = 3'],
+        ['vusers.failed == 0', 'errors', 'vusers.failed = 0'],
+      ],
+    );
+    const limited = thresholdRows(
+      [{ ok: false, check: 'chat.failures == 0' }],
+      report({ 'chat.failures': 2, 'chat.failures.rate_limited': 2 }),
+    );
+    assert.equal(limited[0]!.cause, 'rate limit');
+    const saturated = thresholdRows(
+      [
+        { ok: false, check: 'generator.event_loop_lag_ms.p99 < 100' },
+        { ok: false, check: 'http.response_time.p99 < 500' },
+      ],
+      report({}),
+    );
+    assert.deepEqual(
+      saturated.map((r) => r.cause),
+      ['generator saturated', 'generator saturated'],
+    );
+    const optional = thresholdRows(
+      [{ ok: false, check: 'http.response_time.p95 < 10 (optional)' }],
+      report({}),
+    );
+    assert.deepEqual(
+      [optional[0]!.optional, optional[0]!.check, optional[0]!.limit],
+      [true, 'http.response_time.p95 < 10', '< 10'],
+    );
+  });
+});
