@@ -59,3 +59,10 @@ export const PROFILES: Record<ProfileName, Record<ScenarioArea, LoadShape>> = {
     llm: { vus: 100, durationMs: 15 * m, steps: 3 },
   },
 };
+
+/**
+ * Real-browser journeys (scenarios/signup-browser.yml, Artillery's Playwright engine) per profile:
+ * each is a whole Chromium, so they stay few whatever the profile; the HTTP signup scenario
+ * carries the signup load.
+ */
+export const BROWSER_JOURNEYS: Record<ProfileName, number> = { smoke: 1, load: 2, soak: 2, stress: 2 };

@@ -65,9 +65,10 @@ function emitZeroCounters(events: VUEvents): void {
 
 /** Signup and login of this user; a user without a session sends nothing and is counted. */
 export async function startChatUser(context: VUContext, events: VUEvents): Promise<void> {
+  // Before anything can throw: a run whose users cannot start must fail the gate (0 successes).
+  emitZeroCounters(events);
   const settings = chatRunSettings();
   reportGeneratorHealth(events);
-  emitZeroCounters(events);
   mix ??= new BucketMix(settings.CHAT_MIX);
   picker ??= new MessagePicker(loadChatMessages(settings.CHAT_MESSAGES_FILE));
   // Every user chats until the same moment: the profile's duration after the first one arrived.

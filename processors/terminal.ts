@@ -6,6 +6,7 @@ import {
   commandIntervalMs,
   runProfile,
   sessionDurationMs,
+  type TerminalRunSettings,
   terminalHeaders,
   terminalRunSettings,
   terminalTenantIds,
@@ -22,10 +23,20 @@ let runDeadline: number | undefined;
  * on a stray frame. A failed session is a counted outcome, never a VU error.
  */
 export async function holdTerminalSession(context: VUContext, events: VUEvents): Promise<void> {
-  const settings = terminalRunSettings();
-  const tenants = terminalTenantIds(settings);
-  const tenantId = tenants[nextTenant++ % tenants.length]!;
+  // Counted before anything can throw: a run that cannot even start its sessions must fail the
+  // gate, not pass it for want of sessions.
   emitSessionStart(events);
+  let settings: TerminalRunSettings;
+  let tenants: string[];
+  try {
+    settings = terminalRunSettings();
+    tenants = terminalTenantIds(settings);
+  } catch (error) {
+    count(events, 'terminal.sessions.failed');
+    count(events, 'terminal.session_failures.bad_settings');
+    throw error;
+  }
+  const tenantId = tenants[nextTenant++ % tenants.length]!;
   const profile = runProfile(settings, context.vars.$environment);
   runDeadline ??= performance.now() + sessionDurationMs(settings, profile);
   const verdict = await holdSession(

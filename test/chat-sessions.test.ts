@@ -150,7 +150,8 @@ describe('chat-sessions scenario', () => {
       // Waits are the platform's Retry-After (whole seconds), kept apart from latency.
       const waits = summary(result, 'chat.retry_after_ms');
       assert.equal(waits?.count, limited, why);
-      assert.ok(waits.min >= 1000, JSON.stringify(waits));
+      // Artillery's summaries keep values to ~1% relative accuracy, hence 980 for one second.
+      assert.ok(waits.min >= 980, JSON.stringify(waits));
       const success = counter(result, 'chat.success');
       assert.equal(latencyCount(result), success, why);
       assert.equal(stats.chat.messages, success, JSON.stringify(stats.chat));
@@ -177,7 +178,7 @@ describe('chat-sessions scenario', () => {
       assert.equal(result.exitCode, 1, why);
       for (const bucket of CHAT_BUCKETS) assert.equal(verdict(result, latencyCheck(bucket))?.ok, false, why);
       assert.equal(verdict(result, SUCCESS_CHECK)?.ok, true, why);
-      assert.ok((summary(result, 'chat.latency_ms.short')?.min ?? 0) >= 400, why);
+      assert.ok((summary(result, 'chat.latency_ms.short')?.min ?? 0) >= 400 * 0.98, why);
     });
   });
 

@@ -295,8 +295,8 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     );
   });
 
-  test('malformed answers are counted per route, never crash a user', // simulator/src/api/tenants.ts `injected()` counts a malformed decision but answers normally.
-  {
+  test('malformed answers are counted per route, never crash a user', {
+    // simulator/src/api/tenants.ts `injected()` counts a malformed decision but answers normally.
     todo: 'the simulator does not yet apply routes.containers.malformedRate on the container routes',
   }, async () => {
     await sim.control.patchFaults({ routes: { containers: { malformedRate: 0.1, malformedKind: 'html' } } });
@@ -329,7 +329,7 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.equal(result.exitCode, 1);
   });
 
-  test('credit exhaustion and a non-admin token are named as such, not as latency', async () => {
+  test('credit exhaustion, a non-admin token and a readiness timeout are named as such, not as latency', async () => {
     // Failing cycles are quick: a think time keeps them from spinning.
     const quick = { CONTAINER_DURATION: '2s', CONTAINER_THINK_TIME: '50ms' };
     await sim.control.patchFaults({ credits: { exhausted: true } });
@@ -349,6 +349,17 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.equal(counter(notAdmin, 'container.failures.forbidden'), tries);
     assert.equal(counter(notAdmin, 'container.cold.suspend_failures'), tries);
     assert.equal(verdict(notAdmin, SUCCESS_CHECK)?.ok, false, explain(notAdmin));
+
+    // Cold starts of 10-50 s against a 300 ms readiness timeout: every cycle times out, and the
+    // time it waited shows as time spent starting.
+    await sim.control.patchFaults({ containers: { coldStartMultiplier: 100 } });
+    const stuck = await runScenario({ env: { ...quick, CONTAINER_READY_TIMEOUT: '300ms' } });
+    const cycles = counter(stuck, 'container.attempts');
+    assert.ok(cycles > 0, explain(stuck));
+    assert.equal(counter(stuck, 'container.failures.readiness_timeout'), cycles);
+    assert.equal(summary(stuck, 'container.startup_ms'), undefined);
+    const waited = summary(stuck, 'container.state_ms.starting');
+    assert.ok(waited && waited.min >= 250 && waited.max <= 300 + POLL_INTERVAL_MS + 100, explain(stuck));
   });
 });
 
@@ -383,6 +394,11 @@ describe('container scenario parts', () => {
     timeline.observe(350, 'health_starting');
     timeline.observe(420, undefined);
     assert.deepEqual(Object.fromEntries(timeline.durations()), { starting: 200, health_starting: 120 });
+    const timedOut = new StateTimeline(0);
+    timedOut.observe(40, 'starting');
+    timedOut.observe(90, 'health_starting');
+    timedOut.close(300);
+    assert.deepEqual(Object.fromEntries(timedOut.durations()), { starting: 90, health_starting: 210 });
   });
 
   test('leases are exclusive across workers of one run and rotate over all tenants', () => {

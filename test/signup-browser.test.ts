@@ -24,6 +24,13 @@ const STEPS = ['signup', 'login', 'onboarding', 'open_chat', 'pick_agent', 'firs
 const JOURNEY_CHECK = 'browser_journey.success == browser_journey.attempts';
 const ANSWER_CHECK = 'browser.step.first_answer.p95 <';
 const LCP_CHECK = 'browser.page.LCP.signup_browser.p95 <';
+// Chromium, Artillery and the simulator share two cores with other work here: the page limits are
+// raised so that a verdict depends on what the simulator was told to do, not on this machine's load.
+const ROOMY_LIMITS = {
+  BROWSER_STEP_P95_MS: '30000',
+  BROWSER_LCP_P95_MS: '30000',
+  BROWSER_ANSWER_P95_MS: '30000',
+};
 
 function runJourney(
   sim: SimulatorHandle,
@@ -51,7 +58,7 @@ describe('signup-browser in Chromium against the simulator', {
 
   it('completes the journey and reports step timings and web vitals', async () => {
     const runId = `brw${Date.now().toString(36)}`;
-    const result = await runJourney(sim, runId);
+    const result = await runJourney(sim, runId, ROOMY_LIMITS);
     assert.equal(result.exitCode, 0, explain(result));
     assert.ok(result.ensure.length >= 5, explain(result));
     for (const check of result.ensure) assert.ok(check.ok, `${check.check}\n${explain(result)}`);

@@ -287,6 +287,8 @@ describe('LLM proxy', () => {
     const response = await completionRequest(sim.tenantIds[1]!, { ...hello, stream: true, max_tokens: 5 });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    // Headers leave before the answer: upstream here is the time to the first token.
+    assert.match(response.headers.get('server-timing') ?? '', /^upstream;dur=[\d.]+, app;dur=[\d.]+$/);
     const events = (await response.text())
       .split('\n\n')
       .filter((e) => e.trim() !== '')

@@ -167,6 +167,8 @@ describe('terminal session', () => {
     await session.waitForOutput('hello world\r\n');
     session.ws.send('pwd\n');
     await session.waitForOutput('/home/agent\r\n');
+    session.ws.send('stty size\r');
+    await session.waitForOutput('40 120\r\n');
     assert.ok(session.frames.length > 0 && session.frames.every((f) => f.binary));
     assert.ok(session.output().includes('echo hello world\r\n'), 'input line echoed');
     assert.ok(!session.output().includes('resize'), 'resize frames are not shell input');
@@ -176,7 +178,7 @@ describe('terminal session', () => {
     const closes = (stats: SimStats) => stats.terminal.closesByCode['1000'] ?? 0;
     const after = await statsWhen((stats) => closes(stats) > closes(before));
     assert.equal(after.terminal.resizes - before.terminal.resizes, 1);
-    assert.equal(after.terminal.commandsExecuted - before.terminal.commandsExecuted, 3);
+    assert.equal(after.terminal.commandsExecuted - before.terminal.commandsExecuted, 4);
     assert.equal((after.terminal.closesByCode['1000'] ?? 0) - (before.terminal.closesByCode['1000'] ?? 0), 1);
     assert.ok(after.routes['api.terminal']?.status['101']);
   });

@@ -55,6 +55,18 @@ function runTerminal(sim: SimulatorHandle, env: Record<string, string | undefine
   });
 }
 
+/**
+ * Every server drop is a client disconnect, except one that fires in the same instant as the
+ * session's own closing handshake at the end of the run (the server counts it, the client had
+ * already asked to close): at most one per socket, and in practice none.
+ */
+function assertDropsMatch(serverDrops: number, clientDisconnects: number, detail: string): void {
+  assert.ok(
+    serverDrops >= clientDisconnects && serverDrops <= clientDisconnects + 3,
+    `server drops ${serverDrops}, client disconnects ${clientDisconnects}: ${detail}`,
+  );
+}
+
 const workerErrors = (result: Awaited<ReturnType<typeof runTerminal>>) =>
   Object.keys(result.report?.aggregate.counters ?? {}).filter((name) => name.startsWith('errors.'));
 
@@ -85,7 +97,8 @@ describe('terminal-ws scenario', () => {
       const rtt = summary(result, 'terminal.rtt_ms');
       assert.ok(rtt && rtt.count >= 6, `expected round trips: ${JSON.stringify(rtt)}\n${why}`);
       // The TTY echoes the typed line at once; only the command's output (after the delay) counts.
-      assert.ok(rtt.min >= ECHO_DELAY_MS - 2, `rtt below the injected delay: ${JSON.stringify(rtt)}`);
+      // Artillery's summaries keep values to ~1% relative accuracy, hence 0.98.
+      assert.ok(rtt.min >= ECHO_DELAY_MS * 0.98, `rtt below the injected delay: ${JSON.stringify(rtt)}`);
       assert.ok(rtt.median <= ECHO_DELAY_MS + 100, `rtt median far above the delay: ${JSON.stringify(rtt)}`);
 
       const stats = await sim.control.stats();
@@ -118,15 +131,14 @@ describe('terminal-ws scenario', () => {
       const why = explain(result);
       const stats = await sim.control.stats();
       const simulated = JSON.stringify(stats.terminal);
-      assert.ok(stats.terminal.drops >= 3 * 4, `${simulated}\n${why}`);
-      assert.equal(counter(result, 'terminal.disconnects'), stats.terminal.drops, `${simulated}\n${why}`);
-      assert.equal(
-        counter(result, `terminal.disconnects.code_${dropCode}`),
-        stats.terminal.closesByCode[String(dropCode)],
-        `${simulated}\n${why}`,
-      );
-      assert.equal(counter(result, 'terminal.reconnects'), stats.terminal.drops, `${simulated}\n${why}`);
-      assert.equal(summary(result, 'terminal.reconnect_ms')?.count, stats.terminal.drops, why);
+      const disconnects = counter(result, 'terminal.disconnects');
+      assert.ok(disconnects >= 3 * 4, `${simulated}\n${why}`);
+      // The server records a drop's own code only when the client answered it: exact.
+      assert.equal(disconnects, stats.terminal.closesByCode[String(dropCode)], `${simulated}\n${why}`);
+      assert.equal(counter(result, `terminal.disconnects.code_${dropCode}`), disconnects, why);
+      assertDropsMatch(stats.terminal.drops, disconnects, simulated);
+      assert.equal(counter(result, 'terminal.reconnects'), disconnects, why);
+      assert.equal(summary(result, 'terminal.reconnect_ms')?.count, disconnects, why);
       // More reconnects than WS_MAX_RECONNECTS (3) in one session: it did not hold.
       assert.equal(counter(result, 'terminal.sessions.failed'), 3, why);
       assert.equal(counter(result, 'terminal.session_failures.too_many_reconnects'), 3, why);
@@ -140,9 +152,11 @@ describe('terminal-ws scenario', () => {
       const result = await runTerminal(sim, { WS_DURATION: '3s' });
       const why = explain(result);
       const stats = await sim.control.stats();
-      assert.ok(stats.terminal.drops >= 3, JSON.stringify(stats.terminal));
-      assert.equal(counter(result, 'terminal.disconnects.code_1006'), stats.terminal.drops, why);
-      assert.equal(counter(result, 'terminal.reconnects'), stats.terminal.drops, why);
+      const disconnects = counter(result, 'terminal.disconnects.code_1006');
+      assert.ok(disconnects >= 3, `${JSON.stringify(stats.terminal)}\n${why}`);
+      assert.equal(counter(result, 'terminal.disconnects'), disconnects, why);
+      assertDropsMatch(stats.terminal.drops, disconnects, JSON.stringify(stats.terminal));
+      assert.equal(counter(result, 'terminal.reconnects'), disconnects, why);
     });
   });
 

@@ -22,9 +22,9 @@ export class PeriodParser {
   phase: string | undefined;
 
   feed(line: string): void {
-    const phase = /^Phase (started|completed): (\S+)/.exec(line);
+    const phase = /^Phase (started|completed): (.+?) \(index/.exec(line);
     if (phase) {
-      this.phase = `phase ${phase[2]} ${phase[1] === 'started' ? 'arriving' : 'arrived'}`;
+      this.phase = `phase "${phase[2]}" ${phase[1] === 'started' ? 'arriving' : 'arrived'}`;
       return;
     }
     if (line.startsWith('Summary report @')) {

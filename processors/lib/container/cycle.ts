@@ -159,6 +159,7 @@ async function waitUntilReady(
       if (reading.label === 'unhealthy') return { ok: false, cause: 'unhealthy' };
       unchecked = reading.label === 'running_unchecked';
     }
+    timeline.close(performance.now());
   } finally {
     for (const [label, ms] of timeline.durations()) observe(deps.events, M.stateMs(label), ms);
   }

@@ -78,6 +78,12 @@ export class StateTimeline {
     this.last = { at, label };
   }
 
+  /** The wait ended without readiness at `at`: the last state seen lasted until then. */
+  close(at: number): void {
+    if (this.last?.label !== undefined) this.add(this.last.label, at - this.last.at);
+    this.last = undefined;
+  }
+
   durations(): ReadonlyMap<StateLabel, number> {
     return this.totals;
   }

@@ -5,10 +5,14 @@ export type ShellEvent = { kind: 'output'; text: string } | { kind: 'exit' };
 
 /**
  * A small line-oriented shell behind a TTY: input is echoed as typed, complete lines run when
- * Enter arrives. Knows `echo`, `pwd`, `whoami`, `exit`; anything else is "command not found".
+ * Enter arrives. Knows `echo`, `pwd`, `whoami`, `stty size`, `tput cols|lines`, `exit`; anything else
+ * is "command not found".
  */
 export class FakeShell {
   private line = '';
+  /** The TTY size, changed by resize frames; `stty size` and `tput cols|lines` report it. */
+  cols = 80;
+  rows = 24;
   private lastWasCr = false;
 
   banner(): string {
@@ -55,7 +59,7 @@ export class FakeShell {
   run(line: string): ShellEvent {
     const trimmed = line.trim();
     if (trimmed === '') return { kind: 'output', text: PROMPT };
-    const [command = ''] = trimmed.split(/\s+/);
+    const [command = '', argument = ''] = trimmed.split(/\s+/);
     switch (command) {
       case 'exit':
       case 'logout':
@@ -66,6 +70,13 @@ export class FakeShell {
         return { kind: 'output', text: `${SHELL_HOME}\r\n${PROMPT}` };
       case 'whoami':
         return { kind: 'output', text: `agent\r\n${PROMPT}` };
+      case 'stty':
+        if (argument === 'size') return { kind: 'output', text: `${this.rows} ${this.cols}\r\n${PROMPT}` };
+        return { kind: 'output', text: PROMPT };
+      case 'tput':
+        if (argument === 'cols') return { kind: 'output', text: `${this.cols}\r\n${PROMPT}` };
+        if (argument === 'lines') return { kind: 'output', text: `${this.rows}\r\n${PROMPT}` };
+        return { kind: 'output', text: PROMPT };
       case 'true':
         return { kind: 'output', text: PROMPT };
       default:

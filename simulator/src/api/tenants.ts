@@ -83,21 +83,8 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: SimContext): voi
     },
   );
 
-  app.post<IdParams>(
-    '/api/tenants/:id/start',
-    containersRoute('api.tenant_start'),
-    async (request, reply) => {
-      if (await injected(request, reply, 'failed to start tenant')) return reply;
-      const tenant = ctx.state.getTenant(request.params.id.trim());
-      if (!tenant) return sendError(reply, 404, 'tenant not found');
-      if (tenant.container.state === 'none') return sendError(reply, 404, 'no container for tenant');
-      if (tenant.container.state === 'stopped') {
-        await sleep(ctx.latency.sampleMs('containerResumeCall'));
-        ctx.containers.start(tenant);
-      }
-      return sendJson(reply, 200, adminTenantBody(tenant).tenant.container);
-    },
-  );
+  // No /api/tenants/{id}/start: the deployed API does not mount it (CONTRACT.md: any other POST is 405),
+  // so the web app's signup falls through to its logged failure exactly as on the real platform.
 
   const adminOnly = async (request: FastifyRequest, reply: FastifyReply) => {
     const caller = callerOf(request);

@@ -42,8 +42,6 @@ export class TerminalSession {
   private straySeq = 0;
   private droppedByServer = false;
   private closed = false;
-  private cols = 80;
-  private rows = 24;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -65,10 +63,6 @@ export class TerminalSession {
     this.armPongDeadline();
     this.applyFaults();
     this.write(this.shell.banner());
-  }
-
-  get size(): { cols: number; rows: number } {
-    return { cols: this.cols, rows: this.rows };
   }
 
   /** As gorilla's read deadline: it only moves when a pong arrives. */
@@ -124,8 +118,8 @@ export class TerminalSession {
       const resize = asResize(data);
       if (resize) {
         if (resize.cols > 0 && resize.rows > 0) {
-          this.cols = resize.cols;
-          this.rows = resize.rows;
+          this.shell.cols = Math.floor(resize.cols);
+          this.shell.rows = Math.floor(resize.rows);
         }
         this.ctx.stats.terminal.resizes += 1;
         return;

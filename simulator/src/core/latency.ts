@@ -89,15 +89,6 @@ export class CpuQueue {
       k < sorted.length ? sorted.slice(0, k) : [...sorted, ...new Array<number>(k - sorted.length).fill(0)];
   }
 
-  get cores(): number {
-    return this.freeAt.length;
-  }
-
-  /** Jobs queued or running right now. */
-  backlogMs(now = performance.now()): number {
-    return this.freeAt.reduce((sum, t) => sum + Math.max(0, t - now), 0);
-  }
-
   run(costMs: number): Promise<void> {
     const now = performance.now();
     let core = 0;

@@ -125,10 +125,6 @@ export class SimState {
     return conversation;
   }
 
-  get conversationCount(): number {
-    return this.conversations.size;
-  }
-
   /**
    * Deducts an LLM call's cost; at a balance <= 0 the tenant is paused (the real proxy's
    * post-billing check). Returns the balance after billing.
