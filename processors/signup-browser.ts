@@ -59,6 +59,7 @@ export function visibleSnippet(content: string): string | undefined {
 function causeOf(error: unknown): FailureCause {
   if (error instanceof JourneyFailure) return error.failureCause;
   if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
+  if (error instanceof Error && /net::ERR_/.test(error.message)) return 'connection_error';
   return 'unexpected_status';
 }
 
@@ -138,7 +139,7 @@ export async function signupBrowserJourney(
     });
 
     await test.step('first_answer', async () => {
-      await messageBox.fill(FIRST_MESSAGE);
+      await messageBox.pressSequentially(FIRST_MESSAGE);
       const started = performance.now();
       const answered = page.waitForResponse(isChatPost, { timeout: settings.SIGNUP_REQUEST_TIMEOUT });
       await messageBox.press('Enter');
@@ -156,8 +157,9 @@ export async function signupBrowserJourney(
       });
       if (!verdict.ok) throw new JourneyFailure(verdict.cause, verdict.detail);
       const snippet = visibleSnippet(verdict.content);
-      // Without a plain-text piece to look for, the reply is done when the box takes input again.
-      if (snippet) await page.getByText(snippet).last().waitFor({ state: 'visible' });
+      const unambiguous = snippet && !FIRST_MESSAGE.toLowerCase().includes(snippet.toLowerCase());
+      // Without a piece of text that only the answer has, the reply is done when the box takes input again.
+      if (unambiguous) await page.getByText(snippet).last().waitFor({ state: 'visible' });
       else await page.locator(`textarea[placeholder="${MESSAGE_PLACEHOLDER}"]:not([disabled])`).waitFor();
     });
 

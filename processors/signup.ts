@@ -18,6 +18,7 @@ import {
  *   onboarding.attempts / .success / .failures[.<cause>]   one per user
  *   onboarding.duration_ms                                  csrf to the assistant's answer (successes)
  *   first_chat.latency_ms, first_chat.success / .failures[.<cause>] / .requests / .request_errors
+ *   signup.limit.latency_p99_ms, login.limit.latency_p99_ms   the gate's limits (SIGNUP_P99_MS...)
  *
  * A failed onboarding is a counted outcome, never a VU error; the first few failures of each cause
  * are printed (statuses and error texts only, never credentials).

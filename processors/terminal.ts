@@ -20,7 +20,8 @@ let runDeadline: number | undefined;
 /**
  * One virtual user = one terminal session held for WS_DURATION (scenarios/terminal-ws.yml).
  * The socket is driven here rather than by the ws engine, whose match/capture crashes the worker
- * on a stray frame. A failed session is a counted outcome, never a VU error.
+ * on a stray frame. A failed session is a counted outcome, never a VU error; only settings that
+ * cannot work (no tenants, a bad value) also stop the VU, with a message naming the variable.
  */
 export async function holdTerminalSession(context: VUContext, events: VUEvents): Promise<void> {
   // Counted before anything can throw: a run that cannot even start its sessions must fail the

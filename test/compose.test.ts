@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { StatsdListener } from './fixtures/metrics/statsd-listener';
 import { ROOT } from './helpers/paths';
+import { startSimulator, stopChild } from './helpers/simulator';
 
 const COMPOSE_FILE = resolve(ROOT, 'docker-compose.loadtest.yml');
 
@@ -131,6 +133,86 @@ describe('docker-compose.loadtest.yml', { skip }, () => {
         const hostIp = typeof p === 'string' ? p.split(':')[0] : p.host_ip;
         assert.equal(hostIp, '127.0.0.1', `${name} publishes on loopback only`);
       }
+    }
+  });
+});
+
+describe('the compose runner service, without Docker', { skip }, () => {
+  test('its command and environment run a scenario against a loopback simulator and publish to StatsD', async () => {
+    const result = composeConfig(COMPOSE_FILE);
+    assert.equal(result.status, 0, result.stderr);
+    const runner = (parse(result.stdout) as { services: Record<string, ComposeService> }).services.runner!;
+    const command = ([] as string[]).concat(runner.command ?? []);
+    const args = command.slice(command.indexOf('--') + 1);
+    const env = Object.fromEntries(
+      Object.entries(runner.environment ?? {}).map(([k, v]) => [k, v ?? '']),
+    ) as Record<string, string>;
+
+    const sim = await startSimulator({ seedTenants: 0 });
+    const listener = await StatsdListener.start();
+    const dir = mkdtempSync(join(tmpdir(), 'compose-runner-'));
+    try {
+      // Same target file, with the compose simulator's fixed ports mapped to this simulator's.
+      const composeTarget = readFileSync(resolve(ROOT, args[args.indexOf('--target') + 1]!), 'utf8');
+      const ports: Record<string, string> = {
+        'http://127.0.0.1:3000': sim.webUrl,
+        'http://127.0.0.1:8080': sim.apiUrl,
+        'http://127.0.0.1:8099': sim.controlUrl,
+      };
+      const target = composeTarget.replace(/http:\/\/127\.0\.0\.1:\d+/g, (url) => {
+        assert.ok(ports[url], `${url} in the compose target file is not one of the simulator's ports`);
+        return ports[url]!;
+      });
+      writeFileSync(join(dir, 'target.env'), target);
+      args[args.indexOf('--target') + 1] = join(dir, 'target.env');
+      // One scenario keeps the test short; the rest of the command is the compose file's.
+      args[args.indexOf('--scenario') + 1] = 'llm-proxy';
+      args[args.indexOf('--seed-tenants') + 1] = '2';
+      args.push('--out', join(dir, 'run'));
+
+      const child = spawn(process.execPath, [resolve(ROOT, 'dist/scripts/run.js'), ...args], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...env,
+          // The simulator's own secrets (compose gives both services the same ones).
+          SERVICE_API_KEY: sim.serviceApiKey,
+          API_JWT_SECRET: sim.jwtSecret,
+          SIM_ADMIN_TOKEN: sim.adminToken,
+          // `telegraf` only resolves inside compose: the listener stands in for it.
+          STATSD_HOST: '127.0.0.1',
+          STATSD_PORT: String(listener.port),
+          LOADTEST_RUN_ID: 'compose-runner-test',
+          HOME: process.env.HOME ?? '/tmp',
+          npm_config_cache: process.env.npm_config_cache ?? '',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        output += c.toString();
+      });
+      child.stderr!.on('data', (c: Buffer) => {
+        output += c.toString();
+      });
+      const timer = setTimeout(() => void stopChild(child), 150_000);
+      const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+      clearTimeout(timer);
+      assert.equal(code, 0, output.slice(-3000));
+
+      const { parsed } = listener.lines();
+      const tokens = parsed.filter((l) => l.name === 'artillery.llm.tokens.prompt');
+      assert.ok(tokens.length > 0, `no llm metrics published\n${output.slice(-2000)}`);
+      assert.deepEqual(tokens[0]!.tags, {
+        run_id: 'compose-runner-test',
+        scenario: 'llm-proxy',
+        profile: env.LOADTEST_PROFILE ?? 'smoke',
+        target_env: 'compose-simulator',
+      });
+    } finally {
+      await listener.close();
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

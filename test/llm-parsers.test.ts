@@ -391,7 +391,7 @@ describe('completion client and recording (node:http against a local server)', (
         assert.equal(small.counters.get('llm.overhead_method.server_timing'), undefined);
         const [overhead] = small.histograms.get('llm.proxy_overhead_ms')!;
         const [total] = small.histograms.get('llm.latency_ms')!;
-        assert.ok(total! >= 30);
+        assert.ok(total! >= 27, 'the server answered after ~30 ms (timers may end a little early)');
         assert.equal(overhead, total! - 10);
         const large = collectEvents();
         recordOutcome(large.events, outcome, 60_000);
@@ -494,7 +494,7 @@ describe('completion client and recording (node:http against a local server)', (
       async (url, agent) => {
         const outcome = await call(url, agent, false, 100);
         assert.ok(!outcome.ok && outcome.cause === 'timeout');
-        assert.ok(outcome.totalMs >= 100);
+        assert.ok(outcome.totalMs >= 97, 'gave up only after the timeout');
       },
     );
     const closed = http.createServer();

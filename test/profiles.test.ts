@@ -3,7 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { BROWSER_JOURNEYS, type LoadShape, PROFILE_NAMES, PROFILES, type ProfileName } from '../config/profiles';
+import {
+  BROWSER_JOURNEYS,
+  type LoadShape,
+  PROFILE_NAMES,
+  PROFILES,
+  type ProfileName,
+} from '../config/profiles';
 import { SCENARIOS } from '../scripts/lib/scenarios';
 import { ROOT } from './fixtures/run-cli';
 

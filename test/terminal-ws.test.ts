@@ -7,7 +7,14 @@ import { TERMINAL_DEFAULTS } from '../config/settings/terminal';
 import { FrameClassifier } from '../processors/lib/terminal/frames';
 import { NonceScanner } from '../processors/lib/terminal/nonce-scanner';
 import type { Faults } from '../simulator/src/control-types';
-import { counter, explain, runArtillery, summary, verdict } from './helpers/artillery';
+import {
+  type ArtilleryRunResult,
+  counter,
+  explain,
+  runArtillery,
+  summary,
+  verdict,
+} from './helpers/artillery';
 import { scenarioPath } from './helpers/paths';
 import { type SimulatorHandle, startSimulator } from './helpers/simulator';
 
@@ -67,7 +74,7 @@ function assertDropsMatch(serverDrops: number, clientDisconnects: number, detail
   );
 }
 
-const workerErrors = (result: Awaited<ReturnType<typeof runTerminal>>) =>
+const workerErrors = (result: ArtilleryRunResult) =>
   Object.keys(result.report?.aggregate.counters ?? {}).filter((name) => name.startsWith('errors.'));
 
 describe('terminal-ws scenario', () => {
@@ -202,6 +209,28 @@ describe('terminal-ws scenario', () => {
       assert.deepEqual([...workerErrors(foreignOrigin), ...workerErrors(wrongKey)], [], why);
       assert.equal((await sim.control.stats()).terminal.connectionsOpened, 0);
     });
+  });
+
+  it('fails the gate, naming the setting, when no tenant is configured', async () => {
+    const result = await runArtillery({
+      scenario: scenarioPath('terminal-ws'),
+      environment: 'smoke',
+      timeoutMs: 60_000,
+      env: {
+        API_BASE_URL: 'http://127.0.0.1:9',
+        TENANT_IDS: undefined,
+        WS_TENANT_IDS: undefined,
+        WS_DURATION: '1s',
+      },
+    });
+    const why = explain(result);
+    assert.equal(counter(result, 'terminal.session_failures.bad_settings'), 3, why);
+    assert.ok(
+      workerErrors(result).some((name) => name.includes('WS_TENANT_IDS or TENANT_IDS')),
+      why,
+    );
+    assert.equal(verdict(result, SESSION_CHECK)?.ok, false, why);
+    assert.equal(result.exitCode, 1, why);
   });
 
   describe('with WS_VUS off (the load profile has no terminal sockets)', () => {

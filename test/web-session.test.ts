@@ -142,6 +142,35 @@ describe('web session against the simulator (dev cookies)', () => {
       await sim.control.clearFaults();
     }
   });
+
+  it('counts timeouts, dropped connections and failed chats by cause', async () => {
+    const events = new Recorder();
+    const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
+    assert.ok(outcome.ok);
+    await sim.control.patchFaults({ routes: { auth: { delayMs: 1000 } } });
+    try {
+      const slow = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID, timeoutMs: 200 });
+      assert.equal(!slow.ok && slow.cause, 'timeout');
+      assert.equal(events.counter('signup.failures.timeout'), 1);
+    } finally {
+      await sim.control.clearFaults();
+    }
+    await sim.control.patchFaults({ routes: { chat: { resetRate: 1 } } });
+    try {
+      const chat = await sendChatMessage(outcome.session.client, { message: 'hello' });
+      assert.equal(!chat.ok && chat.cause, 'connection_error');
+    } finally {
+      await sim.control.clearFaults();
+    }
+    await sim.control.patchFaults({ routes: { chat: { errorRate: 1 } } });
+    try {
+      const chat = await sendChatMessage(outcome.session.client, { message: 'hello' });
+      assert.equal(!chat.ok && chat.cause, 'chat_failed');
+      assert.equal(!chat.ok && chat.status, 500);
+    } finally {
+      await sim.control.clearFaults();
+    }
+  });
 });
 
 describe('web session against a production-style build (Secure cookies over plain http)', () => {

@@ -26,7 +26,7 @@ import { WebClient, type WebTransport } from './web/http-client';
  *
  * Metrics (WEB_SESSION_METRICS): signup.latency_ms (POST /api/auth/signup) and login.latency_ms
  * (POST /api/auth/callback/credentials) are the two bcrypt-bound requests the auth targets apply
- * to; login.csrf_latency_ms and login.session_latency_ms time the cheap ones. Per step
+ * to; auth.csrf_latency_ms (both steps) and login.session_latency_ms time the cheap ones. Per step
  * (`signup`, `login`): <step>.attempts, <step>.success, <step>.failures[.<cause>],
  * <step>.requests and <step>.request_errors (requests whose answer failed the step).
  *
@@ -38,7 +38,7 @@ import { WebClient, type WebTransport } from './web/http-client';
 export const WEB_SESSION_METRICS = {
   signupLatency: 'signup.latency_ms',
   loginLatency: 'login.latency_ms',
-  csrfLatency: 'login.csrf_latency_ms',
+  csrfLatency: 'auth.csrf_latency_ms',
   sessionLatency: 'login.session_latency_ms',
 } as const;
 

@@ -231,14 +231,18 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
         redact,
         hooks,
       );
-    if (plan.options.parallel) await Promise.all(plan.scenarios.map(runOne));
-    else
-      for (const [index, planned] of plan.scenarios.entries()) {
-        if (signal.aborted) break;
-        await runOne(planned, index);
-      }
+    try {
+      if (plan.options.parallel) await Promise.all(plan.scenarios.map(runOne));
+      else
+        for (const [index, planned] of plan.scenarios.entries()) {
+          if (signal.aborted) break;
+          await runOne(planned, index);
+        }
+    } finally {
+      // Whatever happened, the simulators this run started go down with it.
+      for (const group of groups.values()) await group.process?.stop();
+    }
   }
-
   for (const group of groups.values()) await group.process?.stop();
 
   manifest.interrupted = signal.aborted;

@@ -44,6 +44,7 @@ const summaryRow = (name: string, s: Partial<ArtillerySummary>): SummaryRow => (
 export const REQUEST_LATENCY =
   /^(http\.response_time|plugins\.metrics-by-endpoint\.response_time\.)|(^|[._])latency_ms($|\.)/;
 const TOKENS = /token/i;
+const GATE_LIMIT = /\.limit\./;
 const OVERHEAD = /overhead|server_timing|inference_budget/;
 const WEBSOCKET = /^(terminal|websocket|ws)\.|rtt|disconnect/;
 const STARTUP = /startup|cold_start|ready|provision/;
@@ -63,6 +64,8 @@ export function keyFigures(report: ArtilleryReport | undefined): KeyFigures {
   if (!report) return figures;
   const { counters, summaries } = report.aggregate;
   for (const [name, s] of Object.entries(summaries).sort(([a], [b]) => a.localeCompare(b))) {
+    // Gate limits travel as constant histograms (`<area>.limit.*`): they are limits, not measurements.
+    if (GATE_LIMIT.test(name)) continue;
     const row = summaryRow(name, s);
     if (REQUEST_LATENCY.test(name)) figures.requests.push(row);
     else if (OVERHEAD.test(name)) figures.overhead.push(row);

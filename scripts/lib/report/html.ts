@@ -89,6 +89,10 @@ ${scenario.report ? figuresHtml(keyFigures(scenario.report)) : '<p>No Artillery 
 
 const DRAW = `
 (function () {
+  function xRange(xs) {
+    var min = Math.min.apply(null, xs), max = Math.max.apply(null, xs);
+    return min === max ? [min - 10, max + 10] : [min, max];
+  }
   var palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
   document.querySelectorAll('script.chart-data').forEach(function (node) {
     var index = node.getAttribute('data-index');
@@ -99,7 +103,9 @@ const DRAW = `
       }));
       var opts = {
         title: spec.title + ' (' + spec.unit + ')', width: 560, height: 240, series: series,
-        axes: [{}, { label: spec.unit }], scales: { x: { time: true } }
+        axes: [{}, { label: spec.unit, size: 70 }],
+        // One 10 s period (a smoke run) would otherwise stretch the time axis over years.
+        scales: { x: { time: true, auto: false, range: xRange(spec.x) } }
       };
       new uPlot(opts, [spec.x].concat(spec.ys), target);
     });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SimContext } from '../core/context';
-import { resetConnection, roll } from '../core/faults';
+import { resetConnection, roll, sendMalformed } from '../core/faults';
 import { sleep } from '../core/latency';
 import { type Tenant, UUID_PATTERN } from '../core/state';
 import { callerOf } from './auth';
@@ -42,7 +42,7 @@ function adminTenantBody(tenant: Tenant) {
 export function registerTenantRoutes(app: FastifyInstance, ctx: SimContext): void {
   const containersRoute = (statsName: string) => ({ config: { statsName, family: 'containers' as const } });
 
-  /** Applies the containers family's injected delay/reset/error; true when the request was answered. */
+  /** Applies the containers family's injected delay/reset/error/malformed body; true when the request was answered. */
   async function injected(request: FastifyRequest, reply: FastifyReply, errorBody: string): Promise<boolean> {
     const decision = ctx.faults.decide('containers');
     await sleep(decision.delayMs);
@@ -52,6 +52,10 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: SimContext): voi
     }
     if (decision.kind === 'error') {
       sendError(reply, decision.errorStatus, errorBody);
+      return true;
+    }
+    if (decision.kind === 'malformed') {
+      sendMalformed(reply, decision.malformedKind);
       return true;
     }
     return false;
