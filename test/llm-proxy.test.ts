@@ -258,6 +258,19 @@ describe('scenarios/llm-proxy.yml against the simulator', { concurrency: false }
     assert.equal(counter(result, 'vusers.created'), 4);
   });
 
+  it('answers slower than LLM_REQUEST_TIMEOUT are timeouts, counted and never measured as latency', async (t) => {
+    await sim.control.patchFaults({ routes: { llm: { delayMs: 400 } } });
+    const result = await run({ LLM_VUS: '3', LLM_REQUEST_TIMEOUT: '150ms' });
+    for (const line of digest(result)) t.diagnostic(line);
+    assert.equal(result.exitCode, 1, explain(result));
+    assert.deepEqual(failedChecks(result), ['successRate']);
+    const attempts = counter(result, 'llm.attempts');
+    assert.ok(attempts > 3);
+    assert.equal(counter(result, 'llm.failures.timeout'), attempts);
+    assert.equal(summary(result, 'llm.latency_ms'), undefined);
+    assert.equal(counter(result, 'vusers.completed'), 3, 'timed-out users keep looping to the end');
+  });
+
   it('bearer JWT auth reaches the proxy; an unknown model is counted as bad_request', async (t) => {
     const token = await new SignJWT({ sub: 'loadtest' })
       .setProtectedHeader({ alg: 'HS256' })

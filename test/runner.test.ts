@@ -126,6 +126,32 @@ describe('runner against a fixture target (env file)', () => {
     }
   });
 
+  test("<AREA>_VUS replaces the profile's users where the YAML has a literal count (--overrides)", async () => {
+    const out = join(work, 'vus');
+    const before = server.requests();
+    const file = targetFile('vus', {
+      WEB_BASE_URL: server.url,
+      API_BASE_URL: server.url,
+      TENANT_IDS: TENANT,
+      SERVICE_API_KEY: SERVICE_KEY,
+      FIXTURE_VUS: '5',
+    });
+    const result = await runCli(RUN_JS, [
+      '--target',
+      file,
+      '--scenario',
+      fixtureScenario('fixture-http'),
+      '--out',
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(server.requests() - before, 15, 'five users x three requests');
+    const output = readJson<{ aggregate: { counters: Record<string, number> } }>(
+      join(out, 'fixture-http', 'output.json'),
+    );
+    assert.equal(output.aggregate.counters['vusers.created'], 5);
+  });
+
   test('Artillery cannot start the scenario: exit 2, the reason recorded', async () => {
     const out = join(work, 'broken');
     const result = await runCli(RUN_JS, [
@@ -150,21 +176,31 @@ describe('runner against a fixture target (env file)', () => {
       ['--target', fixtureTarget('interrupted'), '--scenario', fixtureScenario('fixture-long'), '--out', out],
       {
         onStdout: (text, pid) => {
-          if (!signalled && text.includes('phase')) {
+          // Once a 10 s period has been reported (progress shows its request rate) there is something to keep.
+          if (!signalled && text.includes('req/s')) {
             signalled = true;
-            // Let a few requests go out first so there is something to keep.
-            setTimeout(() => process.kill(pid, 'SIGINT'), 2_000);
+            process.kill(pid, 'SIGINT');
           }
         },
         timeoutMs: 60_000,
       },
     );
-    assert.ok(signalled, `progress showed the phase:\n${result.stdout}`);
+    assert.ok(signalled, `progress showed a period's figures:\n${result.stdout}`);
     assert.equal(result.code, 2, result.stdout + result.stderr);
     const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
     assert.equal(manifest.interrupted, true);
     assert.ok(manifest.endedAt);
     assert.ok(existsSync(join(out, 'fixture-long', 'console.log')));
+    assert.equal(manifest.scenarios[0]!.partialResults, true);
+    const partial = readJson<{ partial: boolean; aggregate: { counters: Record<string, number> } }>(
+      join(out, 'fixture-long', 'output.json'),
+    );
+    assert.equal(partial.partial, true);
+    assert.ok(
+      (partial.aggregate.counters['http.requests'] ?? 0) > 0,
+      'requests of the reported periods kept',
+    );
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Partial results: Artillery stopped/);
     assert.ok(existsSync(join(out, 'report.md')));
     assert.ok(existsSync(join(out, 'junit.xml')));
   });

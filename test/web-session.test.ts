@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { VUEvents } from 'artillery';
+import { readSession } from '../processors/lib/web/auth';
 import { classifyChatAnswer } from '../processors/lib/web/chat';
-import type { WebAnswer } from '../processors/lib/web/http-client';
+import type { WebAnswer, WebRequest, WebResult, WebTransport } from '../processors/lib/web/http-client';
 import {
   logIn,
   newTestCredentials,
@@ -244,5 +245,30 @@ describe('chat answer classification', () => {
     assert.equal(causeOf(answer(400, { error: 'Invalid request body', issues: [] })), 'bad_request');
     const limited = classifyChatAnswer(answer(429, { error: 'Too many requests' }, { 'retry-after': '7' }));
     assert.deepEqual(limited.ok ? undefined : [limited.cause, limited.retryAfterMs], ['rate_limited', 7000]);
+  });
+});
+
+describe('session proof over a transport that cannot carry Secure cookies', () => {
+  /** A remote production build over plain http: the session cookie is Secure, so it never comes back. */
+  class PlainHttpRemote implements WebTransport {
+    readonly origin = 'http://agentteams.example.test';
+    readonly secureCookiesTravel = false;
+    async send(_request: WebRequest): Promise<WebResult> {
+      return { kind: 'answer', status: 200, headers: new Headers(), text: '{}', ms: 3, cookies: [] };
+    }
+  }
+
+  it('names an empty session after a Secure session cookie session_rejected, not a plain failure', async () => {
+    const transport = new PlainHttpRemote();
+    const secureLogin = {
+      sessionCookies: [{ name: '__Secure-next-auth.session-token', secure: true, cleared: false }],
+    };
+    const rejected = await readSession(transport, secureLogin);
+    assert.equal(!rejected.ok && rejected.cause, 'session_rejected');
+    const plainLogin = {
+      sessionCookies: [{ name: 'next-auth.session-token', secure: false, cleared: false }],
+    };
+    const unknown = await readSession(transport, plainLogin);
+    assert.equal(!unknown.ok && unknown.cause, 'no_session_cookie');
   });
 });

@@ -26,6 +26,8 @@ export const FAILURE_CAUSES = [
   'signup_conflict',
   'wrong_credentials',
   'no_tenant',
+  // A login answered 200 without a session cookie, or a session the web app does not know.
+  'no_session_cookie',
   'chat_failed',
   'conversation_mismatch',
   'readiness_timeout',

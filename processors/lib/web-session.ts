@@ -1,7 +1,14 @@
 import type { VUEvents } from 'artillery';
 import { count, countFailure, type FailureCause, observe } from './metrics';
 import { newTestCredentials, type TestCredentials } from './web/accounts';
-import { fetchCsrfToken, postCredentials, readSession, type StepFailure, signUp } from './web/auth';
+import {
+  fetchCsrfToken,
+  postCredentials,
+  readSession,
+  type StepFailure,
+  type StepResult,
+  signUp,
+} from './web/auth';
 import { WebClient, type WebTransport } from './web/http-client';
 
 /**
@@ -87,6 +94,15 @@ export function emitZeroSessionCounters(events: VUEvents): void {
   }
 }
 
+/**
+ * Latency of requests the platform answered, refusals included. A request that got no answer
+ * (timeout, reset) is a failure by cause: its time says nothing about the platform's speed.
+ */
+function observeAnswered(events: VUEvents, name: string, result: StepResult<unknown>): void {
+  if (result.ok) observe(events, name, result.ms);
+  else if (result.status !== undefined && result.ms !== undefined) observe(events, name, result.ms);
+}
+
 function failed(events: VUEvents, step: SessionStep, failure: StepFailure): SessionFailure {
   countFailure(events, step, failure.cause);
   count(events, `${step}.request_errors`);
@@ -117,7 +133,7 @@ export async function registerAccount(
   count(events, 'signup.requests');
   const signup = await signUp(client, credentials);
   // Refusals take the platform's time too (bcrypt runs before the duplicate check).
-  if (signup.ms !== undefined) observe(events, WEB_SESSION_METRICS.signupLatency, signup.ms);
+  observeAnswered(events, WEB_SESSION_METRICS.signupLatency, signup);
   if (!signup.ok) return failed(events, 'signup', signup);
   count(events, 'signup.success');
   return { ok: true };
@@ -144,12 +160,12 @@ export async function logIn<T extends WebTransport>(
     csrf.value,
     options.callbackPath ?? '/dashboard',
   );
-  if (callback.ms !== undefined) observe(events, WEB_SESSION_METRICS.loginLatency, callback.ms);
+  observeAnswered(events, WEB_SESSION_METRICS.loginLatency, callback);
   if (!callback.ok) return failed(events, 'login', callback);
 
   count(events, 'login.requests');
   const session = await readSession(client, callback.value);
-  if (session.ms !== undefined) observe(events, WEB_SESSION_METRICS.sessionLatency, session.ms);
+  observeAnswered(events, WEB_SESSION_METRICS.sessionLatency, session);
   if (!session.ok) return failed(events, 'login', session);
   count(events, 'login.success');
 

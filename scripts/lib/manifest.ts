@@ -41,6 +41,8 @@ export interface ScenarioRecord {
   reason: string | null;
   checksPassed: number;
   checksFailed: number;
+  /** output.json was rebuilt from Artillery's periodic console output (it stopped before writing it). */
+  partialResults: boolean;
 }
 
 /** results/<run-id>/<scenario>/ensure.json */

@@ -4,7 +4,10 @@
  */
 export interface PeriodFigures {
   counters: Record<string, number>;
+  rates: Record<string, number>;
   summaries: Record<string, Record<string, number>>;
+  /** When the period's report was printed (ms since epoch): it covers about the 10 s before. */
+  printedAt: number;
 }
 
 const VALUE_LINE = /^(\S+):\s*\.*\s*(-?[\d.]+)(\/sec)?\s*$/;
@@ -17,6 +20,8 @@ export class PeriodParser {
   private finished = false;
   /** The last complete-or-current period seen. */
   latest: PeriodFigures | undefined;
+  /** Every period printed so far (partial results when Artillery dies before writing its JSON). */
+  readonly all: PeriodFigures[] = [];
   periods = 0;
   /** Artillery's arrival phase, e.g. `llm-users running` (short runs print no period before the end). */
   phase: string | undefined;
@@ -33,8 +38,9 @@ export class PeriodParser {
     }
     if (this.finished) return;
     if (line.startsWith('Metrics for period to:')) {
-      this.current = { counters: {}, summaries: {} };
+      this.current = { counters: {}, rates: {}, summaries: {}, printedAt: Date.now() };
       this.latest = this.current;
+      this.all.push(this.current);
       this.summaryName = undefined;
       this.periods += 1;
       return;
@@ -47,7 +53,8 @@ export class PeriodParser {
     }
     const value = VALUE_LINE.exec(line);
     if (value) {
-      this.current.counters[value[1]!] = Number(value[2]);
+      if (value[3]) this.current.rates[value[1]!] = Number(value[2]);
+      else this.current.counters[value[1]!] = Number(value[2]);
       this.summaryName = undefined;
       return;
     }
@@ -66,7 +73,8 @@ export function describeFigures(figures: PeriodFigures | undefined, phase?: stri
   const parts: string[] = phase ? [phase] : [];
   if (!figures) return [...parts, 'no 10 s period reported yet'].join(' | ');
   const c = figures.counters;
-  if (c['http.request_rate'] !== undefined) parts.push(`${fmt(c['http.request_rate'])} req/s`);
+  const rate = figures.rates['http.request_rate'];
+  if (rate !== undefined) parts.push(`${fmt(rate)} req/s`);
   const p95 = figures.summaries['http.response_time']?.p95;
   if (p95 !== undefined) parts.push(`p95 ${fmt(p95)} ms`);
   const failures = Object.entries(c)
@@ -77,4 +85,55 @@ export function describeFigures(figures: PeriodFigures | undefined, phase?: stri
   const custom = Object.entries(figures.summaries).find(([name]) => /(rtt|ttft|startup|overhead)/.test(name));
   if (custom?.[1].p95 !== undefined) parts.push(`${custom[0]} p95 ${fmt(custom[1].p95)} ms`);
   return parts.join(' | ');
+}
+
+const PERIOD_MS = 10_000;
+
+/**
+ * Artillery writes its --output JSON only when it finishes normally; after Ctrl-C or a crash the
+ * periods it printed are all there is. They become a report marked partial: counters add up,
+ * percentiles of the whole run are approximated by the worst period (conservative).
+ */
+export function partialReport(periods: readonly PeriodFigures[]): PartialReport | undefined {
+  if (periods.length === 0) return undefined;
+  const counters: Record<string, number> = {};
+  const summaries: Record<string, Record<string, number>> = {};
+  for (const period of periods) {
+    for (const [name, value] of Object.entries(period.counters))
+      counters[name] = (counters[name] ?? 0) + value;
+    for (const [name, summary] of Object.entries(period.summaries)) {
+      const into = (summaries[name] ??= {});
+      for (const [aggregation, value] of Object.entries(summary))
+        into[aggregation] =
+          aggregation === 'min'
+            ? Math.min(into[aggregation] ?? value, value)
+            : Math.max(into[aggregation] ?? value, value);
+    }
+  }
+  const last = periods[periods.length - 1]!;
+  return {
+    partial: true,
+    aggregate: { counters, rates: last.rates, summaries },
+    intermediate: periods.map((p) => ({
+      counters: p.counters,
+      rates: p.rates,
+      summaries: p.summaries,
+      period: p.printedAt - PERIOD_MS,
+    })),
+  };
+}
+
+export interface PartialReport {
+  partial: true;
+  aggregate: {
+    counters: Record<string, number>;
+    rates: Record<string, number>;
+    summaries: Record<string, Record<string, number>>;
+  };
+  intermediate: {
+    counters: Record<string, number>;
+    rates: Record<string, number>;
+    summaries: Record<string, Record<string, number>>;
+    period: number;
+  }[];
 }

@@ -6,11 +6,12 @@ import { SimControlClient } from '../../simulator/src/control-client';
 import { type ArtilleryRunResult, runArtillery } from './artillery-run';
 import type { EnsureFile, RunManifest, ScenarioOutcome, ScenarioRecord } from './manifest';
 import { ROOT } from './paths';
-import { describeFigures, PeriodParser } from './progress';
+import { describeFigures, PeriodParser, partialReport } from './progress';
 import { makeRedactor, type Redactor } from './redact';
 import type { PlannedScenario, RunPlan } from './run-plan';
 import { seedTenantsBySignup } from './signup-seeder';
 import { launchSimulator, type SimulatorProcess } from './simulator-process';
+import { vusOverrides } from './vus-override';
 
 export interface ExecuteHooks {
   log: (line: string) => void;
@@ -137,6 +138,7 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
       reason: null,
       checksPassed: 0,
       checksFailed: 0,
+      partialResults: false,
     })),
   };
   const writeManifest = () =>
@@ -287,11 +289,17 @@ async function runScenario(
     );
   }, hooks.progressEveryMs ?? 5_000);
 
+  const vusText = planned.entry.vusSetting ? plan.env[planned.entry.vusSetting] : undefined;
+  const overrides =
+    vusText && /^\d+$/.test(vusText)
+      ? vusOverrides(readFileSync(planned.entry.path, 'utf8'), plan.profile, Number(vusText))
+      : undefined;
   let result: ArtilleryRunResult;
   try {
     result = await runArtillery({
       scenario: planned.entry.path,
       environment: plan.profile,
+      ...(overrides === undefined ? {} : { overrides }),
       env: { ...plan.env, ...targetEnv, LOADTEST_RUN_ID: plan.runId, LOADTEST_PROFILE: plan.profile },
       outputPath: join(dir, 'output.json'),
       timeoutMs: planned.timeoutMs,
@@ -313,6 +321,9 @@ async function runScenario(
     clearInterval(ticker);
   }
 
+  // Interrupted or crashed before Artillery wrote its JSON: keep what its periodic output showed.
+  const partial = result.report ? undefined : partialReport(periods.all);
+  if (partial) writeFileSync(join(dir, 'output.json'), `${JSON.stringify(partial, null, 2)}\n`);
   const ensureFile: EnsureFile = {
     scenario: record.name,
     exitCode: result.exitCode,
@@ -330,7 +341,8 @@ async function runScenario(
     exitCode: result.exitCode,
     signal: result.signal,
     timedOut: result.timedOut,
-    outcome: hooks.signal.aborted && outcome === 'pass' ? 'error' : outcome,
+    outcome: hooks.signal.aborted ? 'error' : outcome,
+    partialResults: partial !== undefined,
     reason: hooks.signal.aborted ? 'interrupted' : reason === null ? null : redact(reason),
     checksPassed: result.ensure.filter((v) => v.ok).length,
     checksFailed: result.ensure.filter((v) => !v.ok).length,

@@ -26,6 +26,8 @@ export interface ScenarioEntry {
   requiresOnRealTarget: string[];
   /** Registered in this module (false for a scenario given as a path on the command line). */
   registered: boolean;
+  /** The setting that replaces the profile's users per step (e.g. CHAT_VUS), when the scenario has one. */
+  vusSetting?: string;
   /**
    * Checks across settings that a schema of single variables cannot express, and variables the
    * scenario needs the runner to pass (e.g. gate defaults its ensure block reads via $env).
@@ -54,17 +56,20 @@ const scenario = (
 
 export const SCENARIOS: readonly ScenarioEntry[] = [
   scenario('llm-proxy', 'llm', {
+    vusSetting: 'LLM_VUS',
     simulator: { seedTenants: 10, args: [] },
     requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
   }),
-  scenario('signup-tenant-chat', 'signup'),
-  scenario('signup-browser', 'signup', { browser: true, inDefaultSmoke: false }),
-  scenario('chat-sessions', 'chat', { simulator: { seedTenants: 5, args: [] } }),
+  scenario('signup-tenant-chat', 'signup', { vusSetting: 'SIGNUP_VUS' }),
+  scenario('signup-browser', 'signup', { browser: true, inDefaultSmoke: false, vusSetting: 'BROWSER_VUS' }),
+  scenario('chat-sessions', 'chat', { simulator: { seedTenants: 5, args: [] }, vusSetting: 'CHAT_VUS' }),
   scenario('terminal-ws', 'terminal', {
+    vusSetting: 'WS_VUS',
     simulator: { seedTenants: 5, args: [] },
     requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
   }),
   scenario('container-provisioning', 'container', {
+    vusSetting: 'CONTAINER_VUS',
     simulator: { seedTenants: 5, args: [] },
     requiresOnRealTarget: ['TENANT_IDS'],
     prepare: (env, profile) => {
@@ -91,7 +96,7 @@ const AREA_HINT = /^# loadtest-area: (signup|chat|terminal|container|llm)\s*$/m;
  * Looks a scenario up by name, or accepts a path to a YAML file (ad hoc scenarios, fixtures): its
  * area comes from a `# loadtest-area: <area>` comment, else `llm`, and it needs no seeded tenants
  * unless `# loadtest-seed-tenants: N` says so; `# loadtest-requires: A,B` lists settings a real
- * target must provide.
+ * target must provide; `# loadtest-vus-setting: X_VUS` names its users-per-step setting.
  */
 export function resolveScenario(
   nameOrPath: string,
@@ -106,6 +111,7 @@ export function resolveScenario(
   const area = (AREA_HINT.exec(text)?.[1] ?? 'llm') as ScenarioArea;
   const seed = /^# loadtest-seed-tenants: (\d+)\s*$/m.exec(text)?.[1];
   const requires = /^# loadtest-requires: ([A-Z0-9_, ]+)$/m.exec(text)?.[1];
+  const vusSetting = /^# loadtest-vus-setting: ([A-Z0-9_]+)$/m.exec(text)?.[1];
   return {
     name: basename(path).replace(/\.ya?ml$/, ''),
     path,
@@ -115,5 +121,6 @@ export function resolveScenario(
     inDefaultSmoke: false,
     requiresOnRealTarget: requires ? requires.split(',').map((n) => n.trim()) : [],
     registered: false,
+    ...(vusSetting ? { vusSetting } : {}),
   };
 }

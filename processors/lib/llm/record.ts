@@ -4,10 +4,11 @@ import type { CompletionOutcome } from './client';
 import type { MalformedDetail } from './completion';
 
 /**
- * Metric names of the LLM scenario. The ensure checks in scenarios/llm-proxy.yml refer to some of
- * them: the ensure plugin substitutes metric names into its expressions by plain substring search,
- * so no name used in a check may be a prefix of another metric (hence `llm.credits_exhausted_responses`
- * next to the conventional `llm.failures.credits_exhausted`).
+ * Metric names of the LLM scenario. The ensure checks in scenarios/llm-proxy.yml read some of
+ * them, and the ensure plugin finds metric names in a check by plain substring search: a metric
+ * whose name occurs inside a longer name in the same check (`llm.failures` inside
+ * `llm.failures.credits_exhausted`) may be substituted first and break the check. Hence the gate's
+ * own `llm.credits_exhausted_responses` next to the conventional `llm.failures.credits_exhausted`.
  */
 export const LLM = {
   attempts: 'llm.attempts',
@@ -41,7 +42,7 @@ export const LLM = {
 } as const;
 
 /**
- * Every metric the scenario emits, as globs (`*` = one name segment or more), for
+ * Every metric the scenario emits, as globs (`*` = one or more characters of a name), for
  * `npm run validate` (it checks that ensure checks read metrics that can exist).
  */
 export const LLM_EMITTED_METRICS: readonly string[] = [

@@ -154,7 +154,7 @@ export async function postCredentials(
   if (sessionCookies.length === 0)
     return {
       ok: false,
-      cause: 'unauthorized',
+      cause: 'no_session_cookie',
       status: result.status,
       detail: `login: ${result.status} without a session cookie`,
       ms: result.ms,
@@ -195,7 +195,7 @@ export async function readSession(
       };
     return {
       ok: false,
-      cause: 'unauthorized',
+      cause: 'no_session_cookie',
       status: 200,
       detail: 'session: no user for the session cookie',
       ms: result.ms,

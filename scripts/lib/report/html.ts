@@ -58,6 +58,11 @@ function scenarioHtml(scenario: LoadedScenario, index: number): string {
 <p>Script <code>${esc(record.script)}</code>, area ${esc(record.area)}, exit code ${esc(record.exitCode ?? '-')}${
     record.reason ? `: ${esc(record.reason)}` : ''
   }</p>
+${
+  record.partialResults
+    ? '<p class="fail">Partial results: Artillery stopped before writing its report; figures are rebuilt from its periodic output (percentiles are the worst period\'s).</p>'
+    : ''
+}
 <h3>Thresholds</h3>
 ${
   rows.length > 0

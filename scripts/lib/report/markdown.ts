@@ -100,6 +100,10 @@ export function scenarioMarkdown(scenario: LoadedScenario): string {
       ),
     );
   else parts.push('No threshold verdicts were recorded.\n');
+  if (record.partialResults)
+    parts.push(
+      "Partial results: Artillery stopped before writing its report; figures are rebuilt from its periodic output (percentiles are the worst period's).\n",
+    );
   if (!scenario.report) parts.push('No Artillery results were written for this scenario.\n');
   else parts.push(figuresMarkdown(keyFigures(scenario.report)));
   return parts.join('\n');

@@ -1,144 +1,41 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { SimContext } from '../core/context';
-import { resetConnection, roll, sendMalformed } from '../core/faults';
+import { roll } from '../core/faults';
 import { sleep } from '../core/latency';
-import { type Tenant, UUID_PATTERN } from '../core/state';
-import { callerOf } from './auth';
-
-export function sendError(reply: FastifyReply, status: number, error: string) {
-  return reply.code(status).type('application/json').send(JSON.stringify({ error }));
-}
-
-function sendJson(reply: FastifyReply, status: number, payload: unknown) {
-  return reply.code(status).type('application/json').send(JSON.stringify(payload));
-}
+import { containerFault, containersRoute } from './container-faults';
+import { pgUuid, sendError, sendGoJson } from './go-json';
+import { activateTenant } from './tenant-status';
 
 type IdParams = { Params: { id: string } };
 
-/** The admin view of a tenant (routes/admin.go): the only place where container readiness shows. */
-function adminTenantBody(tenant: Tenant) {
-  const container = tenant.container;
-  const containerId = container.state === 'none' ? null : `sim-${tenant.id.replace(/-/g, '').slice(0, 12)}`;
-  return {
-    tenant: {
-      id: tenant.id,
-      user_id: tenant.userId,
-      email: tenant.email,
-      status: tenant.status,
-      container_id: containerId,
-      container: {
-        id: containerId,
-        state: container.state,
-        running: container.state === 'running',
-        health: container.health,
-        started_at: container.startedAt?.toISOString() ?? null,
-      },
-      credits_balance_cents: tenant.creditsCents,
-      created_at: tenant.createdAt.toISOString(),
-    },
-  };
-}
-
+/**
+ * POST /api/tenants/{id}/resume (the service route the web app calls after signup). In the real
+ * handler's order: credit check (a query on the uuid column: a non-UUID id fails it, 500 "billing
+ * error"; an unknown tenant has no credits row, balance 0, 402), then ResumeTenant: status set to
+ * active FIRST, then the container start (no container: 500, the status stays active).
+ */
 export function registerTenantRoutes(app: FastifyInstance, ctx: SimContext): void {
-  const containersRoute = (statsName: string) => ({ config: { statsName, family: 'containers' as const } });
-
-  /** Applies the containers family's injected delay/reset/error/malformed body; true when the request was answered. */
-  async function injected(request: FastifyRequest, reply: FastifyReply, errorBody: string): Promise<boolean> {
-    const decision = ctx.faults.decide('containers');
-    await sleep(decision.delayMs);
-    if (decision.kind === 'reset') {
-      resetConnection(request, reply);
-      return true;
+  app.post<IdParams>('/api/tenants/:id/resume', containersRoute('api.tenant_resume'), async (request, reply) => {
+    ctx.stats.containers.resumeCalls += 1;
+    if (await containerFault(ctx, request, reply, 'failed to resume tenant')) return reply;
+    const uuid = pgUuid(request.params.id);
+    if (!uuid) return sendError(reply, 500, 'billing error');
+    const tenant = ctx.state.getTenant(uuid);
+    if (!tenant || ctx.faults.live.credits?.exhausted || tenant.creditsCents <= 0)
+      return sendError(reply, 402, 'insufficient credits');
+    activateTenant(tenant);
+    if (tenant.container.state === 'none' || roll(ctx.faults.live.containers?.resumeFailRate)) {
+      ctx.stats.containers.resumeFailures += 1;
+      return sendError(reply, 500, 'failed to resume tenant');
     }
-    if (decision.kind === 'error') {
-      sendError(reply, decision.errorStatus, errorBody);
-      return true;
+    if (tenant.container.state === 'stopped') {
+      // The answer comes once docker's start call returns; the cold start goes on in the background.
+      await sleep(ctx.latency.sampleMs('containerResumeCall'));
+      ctx.containers.start(tenant);
     }
-    if (decision.kind === 'malformed') {
-      sendMalformed(reply, decision.malformedKind);
-      return true;
-    }
-    return false;
-  }
-
-  app.post<IdParams>(
-    '/api/tenants/:id/resume',
-    containersRoute('api.tenant_resume'),
-    async (request, reply) => {
-      ctx.stats.containers.resumeCalls += 1;
-      if (await injected(request, reply, 'failed to resume tenant')) return reply;
-      const id = request.params.id.trim();
-      if (!UUID_PATTERN.test(id)) return sendError(reply, 500, 'billing error');
-      const tenant = ctx.state.getTenant(id);
-      if (!tenant) return sendError(reply, 500, 'billing error');
-      if (ctx.faults.live.credits?.exhausted || tenant.creditsCents <= 0)
-        return sendError(reply, 402, 'insufficient credits');
-      if (tenant.container.state === 'none' || roll(ctx.faults.live.containers?.resumeFailRate)) {
-        ctx.stats.containers.resumeFailures += 1;
-        return sendError(reply, 500, 'failed to resume tenant');
-      }
-      if (tenant.container.state === 'stopped') {
-        // The answer comes once the start call returns; the cold start goes on in the background.
-        await sleep(ctx.latency.sampleMs('containerResumeCall'));
-        ctx.containers.start(tenant);
-      }
-      tenant.status = 'active';
-      return sendJson(reply, 200, { status: 'active' });
-    },
-  );
+    return sendGoJson(reply, 200, { status: 'active' });
+  });
 
   // No /api/tenants/{id}/start: the deployed API does not mount it (CONTRACT.md: any other POST is 405),
   // so the web app's signup falls through to its logged failure exactly as on the real platform.
-
-  const adminOnly = async (request: FastifyRequest, reply: FastifyReply) => {
-    const caller = callerOf(request);
-    if (caller.kind !== 'jwt' || !caller.admin) return sendError(reply, 403, 'forbidden');
-  };
-
-  app.post<IdParams>(
-    '/api/admin/tenants/:id/suspend',
-    { ...containersRoute('api.admin_suspend'), preHandler: adminOnly },
-    async (request, reply) => {
-      if (await injected(request, reply, 'failed to suspend tenant')) return reply;
-      const tenant = ctx.state.getTenant(request.params.id.trim());
-      if (!tenant) return sendError(reply, 404, 'tenant not found');
-      ctx.containers.stop(tenant);
-      tenant.status = 'paused';
-      return sendJson(reply, 200, { tenant_id: tenant.id, status: 'suspended' });
-    },
-  );
-
-  app.post<IdParams>(
-    '/api/admin/tenants/:id/resume',
-    { ...containersRoute('api.admin_resume'), preHandler: adminOnly },
-    async (request, reply) => {
-      ctx.stats.containers.resumeCalls += 1;
-      if (await injected(request, reply, 'failed to resume tenant')) return reply;
-      const tenant = ctx.state.getTenant(request.params.id.trim());
-      if (!tenant) return sendError(reply, 404, 'tenant not found');
-      if (roll(ctx.faults.live.containers?.resumeFailRate)) {
-        ctx.stats.containers.resumeFailures += 1;
-        return sendError(reply, 500, 'failed to resume tenant');
-      }
-      const restartMode = tenant.container.state === 'none' ? 'create' : 'start';
-      ctx.containers.create(tenant);
-      if (tenant.container.state === 'stopped') {
-        await sleep(ctx.latency.sampleMs('containerResumeCall'));
-        ctx.containers.start(tenant);
-      }
-      tenant.status = 'active';
-      return sendJson(reply, 200, { tenant_id: tenant.id, status: 'active', restart_mode: restartMode });
-    },
-  );
-
-  app.get<IdParams>(
-    '/api/admin/tenants/:id',
-    { ...containersRoute('api.admin_tenant'), preHandler: adminOnly },
-    async (request, reply) => {
-      if (await injected(request, reply, 'failed to load tenant')) return reply;
-      const tenant = ctx.state.getTenant(request.params.id.trim());
-      if (!tenant) return sendError(reply, 404, 'tenant not found');
-      return sendJson(reply, 200, adminTenantBody(tenant));
-    },
-  );
 }

@@ -1,0 +1,56 @@
+import { PROFILES } from '../../config/profiles';
+
+/**
+ * How long and how hard each figure loads the machine. The full bench is bounded to a few
+ * minutes on two cores; --quick proves the harness end to end in seconds per figure (its numbers
+ * are too short to quote).
+ */
+export interface BenchPlan {
+  quick: boolean;
+  llmUsers: number;
+  chatUsers: number;
+  /** The scenarios' default think times (LLM_THINK_TIME, CHAT_THINK_TIME). */
+  llmThinkMs: number;
+  chatThinkMs: number;
+  fidelitySeconds: number;
+  /** Ceiling steps above the fidelity run's users (which is the first level). */
+  ceilingLevels: number[];
+  ceilingSeconds: number;
+  ceilingToleranceMs: number;
+  costSeconds: number;
+  capacitySeconds: number;
+  capacityConnections: number;
+  soakSessions: number;
+  soakIntervalMs: number;
+  soakSeconds: number;
+  /** Full: `npm start` itself; quick: the runner alone on one shortened scenario. */
+  smoke: { command: string; argv: string[]; env: Record<string, string> };
+}
+
+export function benchPlan(quick: boolean): BenchPlan {
+  const seed = PROFILES.load;
+  return {
+    quick,
+    llmUsers: seed.llm.vus,
+    chatUsers: seed.chat.vus,
+    llmThinkMs: 200,
+    chatThinkMs: 1000,
+    fidelitySeconds: quick ? 3 : 15,
+    ceilingLevels: quick ? [200] : [200, 300, 400, 600, 800],
+    ceilingSeconds: quick ? 3 : 8,
+    ceilingToleranceMs: 5,
+    costSeconds: quick ? 3 : 15,
+    capacitySeconds: quick ? 2 : 5,
+    capacityConnections: 64,
+    soakSessions: quick ? 20 : 100,
+    soakIntervalMs: 100,
+    soakSeconds: quick ? 6 : 30,
+    smoke: quick
+      ? {
+          command: 'LLM_DURATION=2s node dist/scripts/run.js --profile smoke --scenario llm-proxy --no-report',
+          argv: ['dist/scripts/run.js', '--profile', 'smoke', '--scenario', 'llm-proxy', '--no-report'],
+          env: { LLM_DURATION: '2s' },
+        }
+      : { command: 'npm start', argv: [], env: {} },
+  };
+}

@@ -1,0 +1,78 @@
+import { EventEmitter } from 'node:events';
+import type { VUEvents } from 'artillery';
+import { signUpAndLogIn } from '../../processors/lib/web-session';
+import { launchSimulator, type SimulatorProcess } from '../../scripts/lib/simulator-process';
+import { SimControlClient } from '../../simulator/src/control-client';
+
+/**
+ * The simulator every bench figure but the runner's own runs against: the fast profile (server
+ * time near zero, so a difference between client and server is the generator's and the loopback's),
+ * tenants whose credits never run out, and a chat rate limit no load here reaches (a 429 wait is
+ * not latency).
+ */
+
+export interface BenchTarget {
+  sim: SimulatorProcess;
+  control: SimControlClient;
+  apiUrl: string;
+  webUrl: string;
+  serviceApiKey: string;
+  tenantIds: string[];
+  /** Environment for Artillery runs against this target (secrets included: child processes only). */
+  artilleryEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const TENANTS = 100;
+const UNLIMITED_CENTS = 1_000_000_000;
+
+export async function startBenchTarget(): Promise<BenchTarget> {
+  const sim = await launchSimulator({
+    profile: 'fast',
+    args: ['--seed-tenants', String(TENANTS), '--rate-limit', '1000000'],
+  });
+  try {
+    const env = sim.env;
+    const control = new SimControlClient(env.SIM_CONTROL_URL!, env.SIM_ADMIN_TOKEN!);
+    const tenantIds = (env.TENANT_IDS ?? '').split(',').filter(Boolean);
+    // A call bills at least one cent: 1000 seeded cents would run dry within seconds at these rates.
+    await Promise.all(tenantIds.map((id) => control.setCredits(id, UNLIMITED_CENTS)));
+    return {
+      sim,
+      control,
+      apiUrl: env.API_BASE_URL!,
+      webUrl: env.WEB_BASE_URL!,
+      serviceApiKey: env.SERVICE_API_KEY!,
+      tenantIds,
+      artilleryEnv: {
+        API_BASE_URL: env.API_BASE_URL!,
+        WEB_BASE_URL: env.WEB_BASE_URL!,
+        NEXTAUTH_URL: env.NEXTAUTH_URL ?? env.WEB_BASE_URL!,
+        SERVICE_API_KEY: env.SERVICE_API_KEY!,
+        TENANT_IDS: tenantIds.join(','),
+      },
+      stop: () => sim.stop(),
+    };
+  } catch (error) {
+    await sim.stop();
+    throw error;
+  }
+}
+
+export interface ChatLogin {
+  /** Cookie header of a logged-in user (a secret: environment of child processes only). */
+  cookie: string;
+  origin: string;
+}
+
+/** Signs up and logs in one web user the way the chat scenario does, for wrk and autocannon. */
+export async function logInChatUser(webUrl: string): Promise<ChatLogin> {
+  const events = new EventEmitter() as unknown as VUEvents;
+  const outcome = await signUpAndLogIn(events, { webBaseUrl: webUrl, runId: 'bench' });
+  if (!outcome.ok) throw new Error(`chat user login failed at ${outcome.step}: ${outcome.detail}`);
+  const client = outcome.session.client;
+  // The jar views loopback as a secure context (see WebClient); ask it the same way.
+  const cookie = await client.jar.getCookieString(`${webUrl.replace(/^http:/, 'https:')}/api/chat`);
+  if (!cookie) throw new Error('chat user login left no session cookie');
+  return { cookie, origin: client.origin };
+}
