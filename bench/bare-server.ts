@@ -11,14 +11,23 @@ const ANSWER = JSON.stringify({
   object: 'chat.completion',
   created: 0,
   model: 'openai/gpt-4.1-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, nice to meet you.' }, finish_reason: 'stop' }],
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello there, nice to meet you.' },
+      finish_reason: 'stop',
+    },
+  ],
   usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
 });
 
 const server = http.createServer((request, response) => {
   request.resume();
   request.on('end', () => {
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ANSWER) });
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(ANSWER),
+    });
     response.end(ANSWER);
   });
 });
@@ -26,7 +35,8 @@ const server = http.createServer((request, response) => {
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  if (address && typeof address === 'object') process.stdout.write(`BARE_URL=http://127.0.0.1:${address.port}\n`);
+  if (address && typeof address === 'object')
+    process.stdout.write(`BARE_URL=http://127.0.0.1:${address.port}\n`);
 });
 
 const close = () => {

@@ -128,9 +128,8 @@ describe('scenarios/llm-proxy.yml against the simulator', { concurrency: false }
     await sim.control.resetStats();
   });
 
-  /** Patches single latency models (the control API merges them; its client's type wants all). */
-  const patchModels = (models: Partial<LatencySettings['models']>) =>
-    sim.control.patchLatency({ models } as Partial<LatencySettings>);
+  /** Patches single latency models (the control API merges them). */
+  const patchModels = (models: Partial<LatencySettings['models']>) => sim.control.patchLatency({ models });
 
   const run = (env: Record<string, string>, environment = 'smoke') =>
     runArtillery({

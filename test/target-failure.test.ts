@@ -140,14 +140,21 @@ describe('Ctrl-C mid-run', () => {
     try {
       // Long enough that only the interrupt can end it.
       const file = targetFile('interrupted', sim, { LLM_VUS: '3', LLM_DURATION: '5m' });
+      let periodShown: () => void = () => undefined;
+      const shown = new Promise<void>((resolve) => {
+        periodShown = resolve;
+      });
       let runnerPid: number | undefined;
       const running = runCli(RUN_JS, ['--target', file, '--scenario', 'llm-proxy', '--out', out], {
         timeoutMs: 150_000,
-        onStdout: (_text, pid) => {
+        onStdout: (text, pid) => {
           runnerPid = pid;
+          // Artillery reports figures per 10 s period; once one is out there is something to keep.
+          if (text.includes('req/s')) periodShown();
         },
       });
       await trafficFlowing(sim);
+      await shown;
       assert.ok(runnerPid, 'the runner printed its plan');
       process.kill(runnerPid, 'SIGINT');
       const result = await running;
@@ -165,7 +172,8 @@ describe('Ctrl-C mid-run', () => {
         `no partial output.json\n${transcript}\n${existsSync(console) ? readFileSync(console, 'utf8').slice(-3000) : ''}`,
       );
       const output = readJson<ArtilleryReport>(outputPath);
-      assert.ok((output.aggregate.counters['llm.success'] ?? 0) >= 20, 'partial results were written');
+      assert.ok((output.aggregate.counters['llm.success'] ?? 0) > 0, 'partial results were written');
+      assert.equal(manifest.scenarios[0]?.partialResults, true);
       assert.ok(existsSync(join(out, 'report.md')), `a report was written\n${transcript}`);
       assert.ok(existsSync(join(out, 'junit.xml')));
       // Nothing keeps loading the target after the runner is gone.

@@ -4,8 +4,8 @@ import { ROOT } from '../../scripts/lib/paths';
 import type { LatencySummary, RouteFamily, SimStats } from '../../simulator/src/control-types';
 import {
   artilleryLabel,
-  type ProcSeries,
   ProcessTreeSampler,
+  type ProcSeries,
   sampleProcess,
   summarize,
   type UsageSummary,
@@ -63,7 +63,10 @@ function windowOf(report: ArtilleryReport): { from: number; to: number } {
   return { from: a.firstMetricAt ?? a.firstCounterAt ?? 0, to: a.lastMetricAt ?? a.lastCounterAt ?? 0 };
 }
 
-export async function measureArtillery(target: BenchTarget, load: ArtilleryLoad): Promise<ArtilleryMeasurement> {
+export async function measureArtillery(
+  target: BenchTarget,
+  load: ArtilleryLoad,
+): Promise<ArtilleryMeasurement> {
   await target.control.resetStats();
   const scenarioPath = `${ROOT}/${load.scenario}`;
   const generatorSampler = new ProcessTreeSampler(process.pid, (cmdline) => artilleryLabel(cmdline)).start();

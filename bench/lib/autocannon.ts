@@ -39,7 +39,8 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
   const okTimes: number[] = [];
   let requests = 0;
   let errors = 0;
-  const runs: Promise<unknown>[] = [];
+  let failure: Error | undefined;
+  const runs: Promise<void>[] = [];
   const spacingMs = 1000 / load.users;
   for (let i = 0; i < load.users; i++) {
     const instance = autocannon({
@@ -48,7 +49,8 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
       headers: load.headers,
       ...(load.body === undefined ? {} : { body: load.body }),
       connections: 1,
-      connectionRate: load.ratePerUser,
+      // It cannot pace a connection below one request per second.
+      connectionRate: Math.max(1, load.ratePerUser),
       // Its correction assumes a fixed schedule this load does not have (and takes 1/rate as ms).
       ignoreCoordinatedOmission: true,
       duration: load.durationSeconds,
@@ -62,10 +64,20 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
     instance.on('reqError', () => {
       errors += 1;
     });
-    runs.push(instance);
+    // Caught at once: a rejection waiting for the loop to finish would be unhandled.
+    runs.push(
+      instance.then(
+        () => undefined,
+        (error: unknown) => {
+          failure ??= error instanceof Error ? error : new Error(String(error));
+        },
+      ),
+    );
+    if (failure) break;
     await sleep(spacingMs);
   }
   await Promise.all(runs);
+  if (failure) throw new Error(`autocannon: ${failure.message}`);
   const seconds = (Date.now() - started) / 1000;
   return {
     requests,
@@ -79,5 +91,5 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
 export function autocannonCommand(load: AutocannonLoad, shownUrl: string, shownHeaders: string[]): string {
   const headers = shownHeaders.map((h) => `-H '${h}'`).join(' ');
   const body = load.body === undefined ? '' : ` -b '${load.body}'`;
-  return `${load.users} x (autocannon -c 1 -r ${load.ratePerUser.toFixed(2)} -C -d ${load.durationSeconds} -m ${load.method} ${headers}${body} ${shownUrl}) started ${Math.round(1000 / load.users)} ms apart`;
+  return `${load.users} x (autocannon -c 1 -r ${Math.max(1, load.ratePerUser).toFixed(2)} -C -d ${load.durationSeconds} -m ${load.method} ${headers}${body} ${shownUrl}) started ${Math.round(1000 / load.users)} ms apart`;
 }

@@ -47,7 +47,8 @@ export function benchPlan(quick: boolean): BenchPlan {
     soakSeconds: quick ? 6 : 30,
     smoke: quick
       ? {
-          command: 'LLM_DURATION=2s node dist/scripts/run.js --profile smoke --scenario llm-proxy --no-report',
+          command:
+            'LLM_DURATION=2s node dist/scripts/run.js --profile smoke --scenario llm-proxy --no-report',
           argv: ['dist/scripts/run.js', '--profile', 'smoke', '--scenario', 'llm-proxy', '--no-report'],
           env: { LLM_DURATION: '2s' },
         }

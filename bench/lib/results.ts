@@ -175,9 +175,14 @@ export type FigureName = keyof BenchResults['figures'];
 export const FIGURE_FIELDS: Record<FigureName, string[]> = {
   fidelity: ['llm', 'chat'].flatMap((w) =>
     ['artillery', 'wrk', 'autocannon'].flatMap((tool) =>
-      ['clientMs.p50', 'clientMs.p99', 'serverMs.p50', 'serverMs.p99', 'differenceMs.p50', 'differenceMs.p99'].map(
-        (f) => `${w}.${tool}.${f}`,
-      ),
+      [
+        'clientMs.p50',
+        'clientMs.p99',
+        'serverMs.p50',
+        'serverMs.p99',
+        'differenceMs.p50',
+        'differenceMs.p99',
+      ].map((f) => `${w}.${tool}.${f}`),
     ),
   ),
   generatorCost: ['totalCpuPct', 'totalRssPeakMb', 'shareOfMachinePct', 'durationSeconds'],

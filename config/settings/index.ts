@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ScenarioArea } from '../profiles';
+import { chatSettings } from './chat';
 import { commonSettings, isSecretSetting } from './common';
 import { containerSettings } from './container';
 import { llmSettings } from './llm';
@@ -18,6 +19,7 @@ type SettingsShape = Record<string, z.ZodType>;
 /** Area schemas, added here as the area modules land; an area without one has only common settings. */
 export const AREA_SETTINGS: Partial<Record<ScenarioArea, z.ZodObject<SettingsShape>>> = {
   llm: llmSettings,
+  chat: chatSettings,
   signup: signupSettings,
   terminal: terminalSettings,
   container: containerSettings,

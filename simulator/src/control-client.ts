@@ -1,6 +1,10 @@
 import type { Faults, LatencySettings, SeedTenantsRequest, SimStats, TenantView } from './control-types';
 
 /** Typed client for the simulator's control API, used by tests, the runner and benchmarks. */
+export type LatencyPatch = Partial<Omit<LatencySettings, 'models'>> & {
+  models?: Partial<LatencySettings['models']>;
+};
+
 export class SimControlClient {
   constructor(
     private readonly baseUrl: string,
@@ -26,7 +30,8 @@ export class SimControlClient {
   patchFaults = (faults: Faults) => this.call<Faults>('PATCH', '/faults', faults);
   clearFaults = () => this.call<Faults>('DELETE', '/faults');
   getLatency = () => this.call<LatencySettings>('GET', '/latency');
-  patchLatency = (settings: Partial<LatencySettings>) =>
+  /** The server merges partial settings, single models included. */
+  patchLatency = (settings: LatencyPatch) =>
     this.call<LatencySettings>('PATCH', '/latency', settings);
   stats = () => this.call<SimStats>('GET', '/stats');
   resetStats = () => this.call<void>('POST', '/stats/reset');

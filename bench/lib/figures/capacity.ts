@@ -80,7 +80,8 @@ export async function measureCapacity(
       ['api.completions', completions],
       ['web.chat', chat],
     ] as const)
-      if (r.errors > r.requests * 0.01) throw new Error(`wrk against ${name}: ${r.errors} of ${r.requests} failed`);
+      if (r.errors > r.requests * 0.01)
+        throw new Error(`wrk against ${name}: ${r.errors} of ${r.requests} failed`);
 
     // The seed's LLM load against the bare server; the simulator's side is the fidelity figure's wrk run.
     log(`capacity: wrk at the seed's LLM load against the bare server`);
@@ -92,7 +93,11 @@ export async function measureCapacity(
       delayMs: plan.llmThinkMs,
       env: llmEnv,
     };
-    const bareAtSeed = await runWrk({ ...seedLoad, url: `${bareUrl}/v1/chat/completions`, shownUrl: '$BARE_URL/v1/chat/completions' });
+    const bareAtSeed = await runWrk({
+      ...seedLoad,
+      url: `${bareUrl}/v1/chat/completions`,
+      shownUrl: '$BARE_URL/v1/chat/completions',
+    });
     let simulatorMs: Quantiles;
     let serverMs: Quantiles;
     if (seedLoadWrk) {

@@ -68,7 +68,9 @@ export async function measureCeiling(
       saturationCause = cause;
     }
   }
-  const within = levels.filter((l) => l.differenceMs.p99 <= plan.ceilingToleranceMs);
+  // The ceiling is where fidelity first gives out: a later level back within tolerance is noise.
+  const firstOut = levels.findIndex((l) => l.differenceMs.p99 > plan.ceilingToleranceMs);
+  const within = firstOut < 0 ? levels : levels.slice(0, firstOut);
   return {
     command: artilleryCommand({
       scenario: 'scenarios/llm-proxy.yml',

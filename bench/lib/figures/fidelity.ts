@@ -29,7 +29,12 @@ function point(
   durationSeconds: number,
   client: { count: number; p50: number; p99: number },
   server: LatencySummary,
-  extra: { requestsPerSecond: number; serverInFlightMax: number | null; generatorCpuPct: number | null; command: string },
+  extra: {
+    requestsPerSecond: number;
+    serverInFlightMax: number | null;
+    generatorCpuPct: number | null;
+    command: string;
+  },
 ): FidelityPoint {
   return {
     tool,
@@ -57,7 +62,10 @@ export function artilleryPoint(users: number, seconds: number, m: ArtilleryMeasu
 }
 
 /** The server-side summary of one route since the last reset. */
-async function serverTime(target: BenchTarget, route: string): Promise<{ summary: LatencySummary; inFlight: number }> {
+async function serverTime(
+  target: BenchTarget,
+  route: string,
+): Promise<{ summary: LatencySummary; inFlight: number }> {
   const stats = await target.control.stats();
   const summary = stats.routes[route]?.latencyMs;
   if (!summary) throw new Error(`the simulator saw no ${route} request`);
@@ -65,7 +73,12 @@ async function serverTime(target: BenchTarget, route: string): Promise<{ summary
   return { summary, inFlight: stats.inFlight[family].max };
 }
 
-function workload(route: string, artillery: FidelityPoint, wrk: FidelityPoint, autocannon: FidelityPoint): FidelityWorkload {
+function workload(
+  route: string,
+  artillery: FidelityPoint,
+  wrk: FidelityPoint,
+  autocannon: FidelityPoint,
+): FidelityWorkload {
   const wrkDiff = Math.max(0.01, Math.abs(wrk.differenceMs.p99));
   return {
     route,
@@ -166,7 +179,9 @@ export async function measureFidelity(
   const chat = await measureArtillery(target, {
     scenario: 'scenarios/chat-sessions.yml',
     env: { CHAT_DURATION: `${seconds}s`, CHAT_MIX: '100,0,0' },
-    overrides: { config: { phases: [{ name: `${chatUsers} chat users`, arrivalCount: chatUsers, duration: 1 }] } },
+    overrides: {
+      config: { phases: [{ name: `${chatUsers} chat users`, arrivalCount: chatUsers, duration: 1 }] },
+    },
     clientMetric: 'chat.latency_ms.short',
     serverRoute: 'web.chat',
     serverFamily: 'chat',

@@ -5,7 +5,7 @@ import type { ArtilleryReport } from '../../../scripts/lib/artillery-run';
 import { startChild } from '../child';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
-import { artilleryLabel, type ProcSeries, ProcessTreeSampler, summarize } from '../proc-sampler';
+import { artilleryLabel, ProcessTreeSampler, type ProcSeries, summarize } from '../proc-sampler';
 import type { GeneratorCostFigure, GeneratorProcess } from '../results';
 
 /**
@@ -72,7 +72,9 @@ export async function measureGeneratorCost(
       series = sampler.stop();
     }
     if (series.length === 0)
-      throw new Error(`no Artillery process seen (runner exit ${result.exitCode}):\n${result.output.slice(-2000)}`);
+      throw new Error(
+        `no Artillery process seen (runner exit ${result.exitCode}):\n${result.output.slice(-2000)}`,
+      );
     const processes: GeneratorProcess[] = series.map((s) => {
       const window = loadWindow(out, s.label);
       const usage = summarize(s, window?.from, window?.to);

@@ -25,7 +25,11 @@ export async function measureSmokeRun(plan: BenchPlan, log: (line: string) => vo
     // 2 = configuration error or could not start: nothing ran, so the time says nothing.
     if (result.exitCode === 2 || result.exitCode === null)
       throw new Error(`${plan.smoke.command} exited ${result.exitCode}:\n${result.output.slice(-2000)}`);
-    return { command: plan.smoke.command, wallSeconds: round2(result.wallSeconds), exitCode: result.exitCode };
+    return {
+      command: plan.smoke.command,
+      wallSeconds: round2(result.wallSeconds),
+      exitCode: result.exitCode,
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

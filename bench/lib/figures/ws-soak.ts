@@ -3,7 +3,7 @@ import { ROOT } from '../../../scripts/lib/paths';
 import { artilleryCommand } from '../artillery-point';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
-import { artilleryLabel, type ProcSample, type ProcSeries, ProcessTreeSampler } from '../proc-sampler';
+import { artilleryLabel, ProcessTreeSampler, type ProcSample, type ProcSeries } from '../proc-sampler';
 import type { WsSoakFigure } from '../results';
 import type { BenchTarget } from '../target';
 
@@ -30,7 +30,11 @@ export async function measureWsSoak(
     WS_COMMAND_INTERVAL: `${plan.soakIntervalMs}ms`,
   };
   const overrides = {
-    config: { phases: [{ name: `${plan.soakSessions} terminal sessions`, arrivalCount: plan.soakSessions, duration: 1 }] },
+    config: {
+      phases: [
+        { name: `${plan.soakSessions} terminal sessions`, arrivalCount: plan.soakSessions, duration: 1 },
+      ],
+    },
   };
   log(
     `ws soak: ${plan.soakSessions} terminal sessions, a command every ${plan.soakIntervalMs} ms, ${plan.soakSeconds} s`,
@@ -55,12 +59,15 @@ export async function measureWsSoak(
   const to = aggregate?.lastMetricAt;
   const samples = series[0]?.samples ?? [];
   if (from === undefined || to === undefined || samples.length < 4)
-    throw new Error(`terminal soak produced no report (exit ${result.exitCode}): ${result.stderr.slice(-1500)}`);
+    throw new Error(
+      `terminal soak produced no report (exit ${result.exitCode}): ${result.stderr.slice(-1500)}`,
+    );
   // Early part after the sockets opened and the first frames flowed, against the end of the load.
   const span = to - from;
   const early = samples.filter((s) => s.at >= from + span * 0.2 && s.at <= from + span * 0.35);
   const late = samples.filter((s) => s.at >= from + span * 0.85 && s.at <= to);
-  if (early.length === 0 || late.length === 0) throw new Error('too few memory samples inside the load window');
+  if (early.length === 0 || late.length === 0)
+    throw new Error('too few memory samples inside the load window');
   const rssStartMb = mean(early);
   const rssEndMb = mean(late);
   const first = samples[0]!.at;

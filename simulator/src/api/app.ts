@@ -1,17 +1,20 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { SimContext } from '../core/context';
 import { familyFromConfig, routeNameFromConfig } from '../core/stats';
+import { registerAdminTenantRoutes } from './admin-tenants';
 import { ApiAuthenticator, setCaller } from './auth';
+import { BODY_TOO_LARGE, readLimitedBody } from './body-limit';
 import { registerModelRoutes } from './completions';
+import { sendError } from './go-json';
 import { registerInboundRoutes } from './inbound';
-import { registerTenantRoutes, sendError } from './tenants';
+import { registerTenantRoutes } from './tenants';
 import { attachTerminal } from './terminal';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const PUBLIC_PATHS = new Set(['/', '/health']);
-/** Channel webhooks authenticate by their provider's secret, not the service key. */
-const WEBHOOK = /^\/api\/channels\/(telegram|whatsapp)(\/|$)/;
+/** Channel webhooks authenticate by their provider's secret, not the service key (exact paths only). */
+const WEBHOOKS = new Set(['/api/channels/telegram/webhook', '/api/channels/whatsapp/webhook']);
 
 function pathOf(request: FastifyRequest): string {
   const index = request.url.indexOf('?');
@@ -19,15 +22,17 @@ function pathOf(request: FastifyRequest): string {
 }
 
 function needsAuth(path: string): boolean {
-  if (PUBLIC_PATHS.has(path) || WEBHOOK.test(path)) return false;
+  if (PUBLIC_PATHS.has(path) || WEBHOOKS.has(path)) return false;
   return path.startsWith('/api/') || path.startsWith('/v1/');
 }
 
-/** The platform's Go API: service-key or HS256-JWT auth, LLM proxy, tenants, channels, terminal. */
+/** middleware/admin.go guards every path under /api/admin, mounted or not. */
+const isAdminPath = (path: string) => path === '/api/admin' || path.startsWith('/api/admin/');
+
+/** The platform's Go API: service-key or HMAC-JWT auth, LLM proxy, tenants, admin, channels, terminal. */
 export function buildApi(ctx: SimContext): FastifyInstance {
   const app = Fastify({
     logger: false,
-    bodyLimit: BODY_LIMIT_BYTES,
     forceCloseConnections: true,
     return503OnClosing: false,
   });
@@ -35,19 +40,32 @@ export function buildApi(ctx: SimContext): FastifyInstance {
 
   ctx.stats.instrument(app, routeNameFromConfig('api'), familyFromConfig);
 
-  // Handlers parse bodies themselves, whatever the content type, as Go's json.Decoder does.
+  // Handlers parse bodies themselves, whatever the content type, as Go's json.Decoder does. Over
+  // 1 MiB, http.MaxBytesReader makes the handler's decode fail (its own 400) and closes the
+  // connection; a route that never reads the body answers as usual.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    readLimitedBody(payload, BODY_LIMIT_BYTES).then(
+      (body) => done(null, body),
+      (error: Error) => done(error, undefined),
+    );
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.body === BODY_TOO_LARGE) reply.header('connection', 'close');
+  });
 
+  // Outermost applyAuth (401), then ApplyAdmin on /api/admin (403), then the routes.
   app.addHook('onRequest', async (request, reply) => {
-    if (!needsAuth(pathOf(request))) return;
+    const path = pathOf(request);
+    if (!needsAuth(path)) return;
     const caller = await auth.identify(request.headers);
     setCaller(request, caller);
     if (caller.kind === 'none') return sendError(reply, 401, 'Unauthorized');
+    if (isAdminPath(path) && !(await auth.isAdmin(request.headers)))
+      return sendError(reply, 403, 'forbidden');
   });
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, 'request body too large');
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
       return sendError(reply, error.statusCode, 'bad request');
     process.stderr.write(`api error: ${error.stack ?? error.message}\n`);
@@ -55,20 +73,23 @@ export function buildApi(ctx: SimContext): FastifyInstance {
   });
 
   app.get('/health', { config: { statsName: 'api.health' } }, async (_request, reply) =>
-    reply.type('application/json').send('{"status":"ok"}'),
+    reply.type('application/json').send('{"status":"ok"}\n'),
   );
+  // fmt.Fprintln: the greeting ends with a newline.
+  const greeting = 'Hello from AgentSquads API\n';
   app.get('/', { config: { statsName: 'api.root' } }, async (_request, reply) =>
-    reply.type('text/plain; charset=utf-8').send('Hello from AgentSquads API'),
+    reply.type('text/plain; charset=utf-8').send(greeting),
   );
 
   registerModelRoutes(app, ctx);
   registerTenantRoutes(app, ctx);
+  registerAdminTenantRoutes(app, ctx);
   registerInboundRoutes(app, ctx, auth);
 
   // Go's ServeMux with a catch-all "GET /": any other GET is the greeting, anything else 405.
   app.setNotFoundHandler(async (request, reply) => {
     if (request.method === 'GET' || request.method === 'HEAD')
-      return reply.code(200).type('text/plain; charset=utf-8').send('Hello from AgentSquads API');
+      return reply.code(200).type('text/plain; charset=utf-8').send(greeting);
     return reply
       .code(405)
       .header('allow', 'GET, HEAD')

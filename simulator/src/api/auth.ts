@@ -4,8 +4,24 @@ import { jwtVerify } from 'jose';
 
 export type ApiCaller =
   | { kind: 'service-key' }
-  | { kind: 'jwt'; admin: boolean; claims: Record<string, unknown> }
+  | { kind: 'jwt'; claims: Record<string, unknown> }
   | { kind: 'none' };
+
+/** golang-jwt with an HMAC key func: any of the HMAC algorithms verifies. */
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+
+/** middleware/admin.go's roles that count as admin. */
+const ADMIN_ROLES = new Set([
+  'admin',
+  'platform_admin',
+  'platform-admin',
+  'super_admin',
+  'super-admin',
+  'superadmin',
+]);
+
+/** middleware/admin.go lets this one account in by its email (or upn) claim alone. */
+const ADMIN_EMAIL_ALLOWLIST = new Set(['michal.szalinski@gmail.com']);
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -13,14 +29,43 @@ function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Claims that mark an admin on the real API: isAdmin / is_admin true, or role(s) admin. */
-export function claimsAreAdmin(claims: Record<string, unknown>): boolean {
-  if (claims.isAdmin === true || claims.is_admin === true) return true;
-  if (typeof claims.role === 'string' && claims.role.toLowerCase() === 'admin') return true;
-  const roles = claims.roles;
-  if (Array.isArray(roles)) return roles.some((r) => typeof r === 'string' && r.toLowerCase() === 'admin');
-  if (typeof roles === 'string') return roles.split(/[\s,]+/).some((r) => r.toLowerCase() === 'admin');
+/** toString of admin.go: strings as they are, numbers without decimals, booleans as words. */
+function claimText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return value.toFixed(0);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return '';
+}
+
+/** boolClaim: true, a non-zero number, or "1"/"true"/"yes" in any case. */
+function claimIsTrue(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value === 'string') return ['1', 'true', 'yes'].includes(value.trim().toLowerCase());
   return false;
+}
+
+function firstText(claims: Record<string, unknown>, ...keys: string[]): string {
+  for (const key of keys) {
+    const text = claimText(claims[key]).trim();
+    if (text !== '') return text;
+  }
+  return '';
+}
+
+const isAdminRole = (role: string) => ADMIN_ROLES.has(role.trim().toLowerCase());
+
+/**
+ * The real admin check (middleware/admin.go): is_admin/isAdmin true-ish, role an admin role, roles
+ * (a list, or a comma-separated string) holding one, or the allow-listed email.
+ */
+export function claimsAreAdmin(claims: Record<string, unknown>): boolean {
+  if (claimIsTrue(claims.is_admin) || claimIsTrue(claims.isAdmin)) return true;
+  if (isAdminRole(firstText(claims, 'role'))) return true;
+  const roles = claims.roles;
+  if (Array.isArray(roles) && roles.some((role) => isAdminRole(claimText(role)))) return true;
+  if (typeof roles === 'string' && roles.split(',').some(isAdminRole)) return true;
+  return ADMIN_EMAIL_ALLOWLIST.has(firstText(claims, 'email', 'upn').toLowerCase());
 }
 
 export class ApiAuthenticator {
@@ -38,20 +83,39 @@ export class ApiAuthenticator {
     return typeof value === 'string' && value.trim() !== '' && safeEqual(value.trim(), this.serviceApiKey);
   }
 
-  /** Service key first, then an HS256 Bearer JWT verified with the API's secret. */
+  private async verify(token: string): Promise<Record<string, unknown> | undefined> {
+    if (token === '') return undefined;
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: HMAC_ALGORITHMS });
+      return payload as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * applyAuth: the service key, else the Authorization header with a leading "Bearer" cut off
+   * (case-sensitive, so "bearer x" is refused and a bare token is accepted) verified as a JWT.
+   */
   async identify(headers: FastifyRequest['headers']): Promise<ApiCaller> {
     if (this.hasServiceKey(headers)) return { kind: 'service-key' };
     const authorization = headers.authorization;
     if (typeof authorization !== 'string') return { kind: 'none' };
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) return { kind: 'none' };
-    try {
-      const { payload } = await jwtVerify(match[1]!, this.key, { algorithms: ['HS256'] });
-      const claims = payload as Record<string, unknown>;
-      return { kind: 'jwt', admin: claimsAreAdmin(claims), claims };
-    } catch {
-      return { kind: 'none' };
-    }
+    const raw = authorization.startsWith('Bearer') ? authorization.slice('Bearer'.length) : authorization;
+    const claims = await this.verify(raw.trim());
+    return claims ? { kind: 'jwt', claims } : { kind: 'none' };
+  }
+
+  /**
+   * ApplyAdmin, which reads the Authorization header on its own (whatever else authenticated the
+   * request): scheme "Bearer" in any case, one space, then a JWT whose claims mark an admin.
+   */
+  async isAdmin(headers: FastifyRequest['headers']): Promise<boolean> {
+    const header = headers.authorization?.trim() ?? '';
+    const space = header.indexOf(' ');
+    if (space === -1 || header.slice(0, space).toLowerCase() !== 'bearer') return false;
+    const claims = await this.verify(header.slice(space + 1).trim());
+    return claims !== undefined && claimsAreAdmin(claims);
   }
 }
 

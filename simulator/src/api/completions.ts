@@ -5,10 +5,25 @@ import type { SimContext } from '../core/context';
 import { resetConnection, sendMalformed, sendSlowly } from '../core/faults';
 import { sleep } from '../core/latency';
 import type { Tenant } from '../core/state';
+import { billCall } from './billing';
+import { goFieldKeys } from './go-decode';
+import { goJson, pgUuid } from './go-json';
 import { completionTokenTarget, countPromptTokens, runModel } from './model-call';
-import { costCents, findModel, MODELS } from './models';
+import { costCents, findModel, MODELS, type ModelEntry, upstreamModelId } from './models';
 
 /** Go's json decoder with DisallowUnknownFields: unknown fields and wrong types are a 400. */
+const REQUEST_FIELDS = ['model', 'messages', 'temperature', 'max_tokens', 'stream'];
+const MESSAGE_FIELDS = ['role', 'content'];
+
+/** Keys as Go's decoder matches them (case-insensitively), in the request and in each message. */
+function goRequestKeys(body: unknown): unknown {
+  const request = goFieldKeys(body, REQUEST_FIELDS);
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return request;
+  const messages = (request as Record<string, unknown>).messages;
+  if (!Array.isArray(messages)) return request;
+  return { ...request, messages: messages.map((m) => goFieldKeys(m, MESSAGE_FIELDS)) };
+}
+
 const completionRequest = z.strictObject({
   model: z.string().nullish(),
   messages: z.array(z.strictObject({ role: z.string().nullish(), content: z.string().nullish() })).nullish(),
@@ -26,7 +41,7 @@ export function sendOpenAiError(
   return reply
     .code(status)
     .type('application/json')
-    .send(JSON.stringify({ error: { message, type } }));
+    .send(`${JSON.stringify({ error: { message, type } })}\n`);
 }
 
 /** Parses a raw body as one JSON value, refusing trailing data; undefined when it is not JSON. */
@@ -58,7 +73,7 @@ export function creditsExhausted(ctx: SimContext, tenant: Tenant): boolean {
 export function registerModelRoutes(app: FastifyInstance, ctx: SimContext): void {
   app.get('/v1/models', { config: { statsName: 'api.models', family: 'llm' } }, async (_request, reply) => {
     const data = MODELS.map((model) => ({ id: model.id, object: 'model', owned_by: model.provider }));
-    return reply.type('application/json').send(JSON.stringify({ object: 'list', data }));
+    return reply.type('application/json').send(goJson({ object: 'list', data }));
   });
 
   app.post(
@@ -68,25 +83,37 @@ export function registerModelRoutes(app: FastifyInstance, ctx: SimContext): void
   );
 }
 
+/**
+ * The real handler's order (llmproxy/proxy.go): X-Tenant-ID, strict body, model, messages, model
+ * lookup, then the credit check, which is a query on the uuid column: a non-UUID tenant fails it
+ * (500 "billing error"), an unknown one has no credits row and so a balance of 0 (402).
+ */
 async function handleCompletion(ctx: SimContext, request: FastifyRequest, reply: FastifyReply) {
   const started = performance.now();
-  const tenantId = request.headers['x-tenant-id'];
-  if (typeof tenantId !== 'string' || tenantId === '')
+  const tenantHeader = request.headers['x-tenant-id'];
+  if (typeof tenantHeader !== 'string' || tenantHeader === '')
     return sendOpenAiError(reply, 401, 'missing X-Tenant-ID header');
+  const tenantId = tenantHeader.trim();
+  if (tenantId === '') return sendOpenAiError(reply, 401, 'invalid X-Tenant-ID header');
 
-  const parsed = completionRequest.safeParse(parseJsonBody(request.body));
+  const parsed = completionRequest.safeParse(goRequestKeys(parseJsonBody(request.body)));
   if (!parsed.success) return sendOpenAiError(reply, 400, 'invalid request body');
   const body = parsed.data;
+  const modelId = body.model?.trim() ?? '';
+  if (modelId === '') return sendOpenAiError(reply, 400, 'model is required');
   const messages = (body.messages ?? []).map((m) => ({ role: m.role ?? '', content: m.content ?? '' }));
-  if (messages.length < 1 || messages.length > 100)
-    return sendOpenAiError(reply, 400, 'messages must contain between 1 and 100 entries');
+  if (messages.length === 0) return sendOpenAiError(reply, 400, 'messages are required');
+  if (messages.length > 100) return sendOpenAiError(reply, 400, 'too many messages');
+  if (messages.some((m) => m.role.trim() === '' || m.content.trim() === ''))
+    return sendOpenAiError(reply, 400, 'messages must include role and content');
 
-  const model = findModel(body.model ?? '');
-  if (!model) return sendOpenAiError(reply, 400, `model not found: ${body.model ?? ''}`);
+  const model = findModel(modelId);
+  if (!model) return sendOpenAiError(reply, 400, `model not found: ${modelId}`);
 
-  const tenant = ctx.state.getTenant(tenantId);
-  if (!tenant) return sendOpenAiError(reply, 500, 'billing error');
-  if (creditsExhausted(ctx, tenant)) {
+  const uuid = pgUuid(tenantId);
+  if (!uuid) return sendOpenAiError(reply, 500, 'billing error');
+  const tenant = ctx.state.getTenant(uuid);
+  if (!tenant || creditsExhausted(ctx, tenant)) {
     ctx.stats.llm.paymentRequired += 1;
     return sendOpenAiError(reply, 402, 'Insufficient credits', 'billing_error');
   }
@@ -107,7 +134,7 @@ async function handleCompletion(ctx: SimContext, request: FastifyRequest, reply:
   if (streaming && decision.kind !== 'malformed') {
     return streamCompletion(ctx, reply, {
       id,
-      model: model.id,
+      model,
       promptTokens,
       target,
       started,
@@ -118,7 +145,7 @@ async function handleCompletion(ctx: SimContext, request: FastifyRequest, reply:
 
   const answer = await runModel(ctx, target);
   const cents = costCents(model, promptTokens, answer.completionTokens);
-  ctx.state.bill(tenant, cents);
+  billCall(ctx, tenant, model.id, promptTokens, answer.completionTokens, cents);
   const appMs = performance.now() - started - answer.upstreamMs;
   ctx.stats.recordLlm({
     promptTokens,
@@ -137,7 +164,7 @@ async function handleCompletion(ctx: SimContext, request: FastifyRequest, reply:
     id,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
-    model: model.id,
+    model: upstreamModelId(model),
     choices: [{ index: 0, message: { role: 'assistant', content: answer.content }, finish_reason: 'stop' }],
     ...(decision.kind === 'malformed' && decision.malformedKind === 'missing-usage' ? {} : { usage }),
   };
@@ -152,7 +179,7 @@ async function handleCompletion(ctx: SimContext, request: FastifyRequest, reply:
 
 interface StreamPlan {
   id: string;
-  model: string;
+  model: ModelEntry;
   promptTokens: number;
   target: number;
   started: number;
@@ -180,7 +207,7 @@ async function streamCompletion(
       id: plan.id,
       object: 'chat.completion.chunk',
       created,
-      model: plan.model,
+      model: upstreamModelId(plan.model),
       choices: [{ index: 0, delta, finish_reason: finish }],
       ...extra,
     })}\n\n`;
@@ -207,18 +234,8 @@ async function streamCompletion(
     res.write(chunk({ content: text }, null));
     return true;
   });
-  const cents = costCents(
-    findModel(plan.model) ?? {
-      id: plan.model,
-      provider: 'openai',
-      inputCentsPerM: 0,
-      outputCentsPerM: 0,
-      markupPct: 0,
-    },
-    plan.promptTokens,
-    answer.completionTokens,
-  );
-  ctx.state.bill(plan.tenant, cents);
+  const cents = costCents(plan.model, plan.promptTokens, answer.completionTokens);
+  billCall(ctx, plan.tenant, plan.model.id, plan.promptTokens, answer.completionTokens, cents);
   ctx.stats.recordLlm({
     promptTokens: plan.promptTokens,
     completionTokens: answer.completionTokens,

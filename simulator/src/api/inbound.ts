@@ -5,10 +5,11 @@ import { resetConnection, sendJsonWithFaults } from '../core/faults';
 import { sleep } from '../core/latency';
 import { UUID_PATTERN } from '../core/state';
 import type { ApiAuthenticator } from './auth';
+import { billCall } from './billing';
 import { creditsExhausted, parseJsonBody } from './completions';
+import { sendError } from './go-json';
 import { completionTokenTarget, countPromptTokens, runModel } from './model-call';
 import { costCents, DEFAULT_MODEL_ID, findModel } from './models';
-import { sendError } from './tenants';
 
 const inboundRequest = z.strictObject({
   tenant_id: z.string().nullish(),
@@ -85,7 +86,7 @@ async function handleInbound(
     const started = performance.now();
     const generated = await runModel(ctx, completionTokenTarget(ctx, undefined));
     const cents = costCents(model, promptTokens, generated.completionTokens);
-    ctx.state.bill(tenant, cents);
+    billCall(ctx, tenant, model.id, promptTokens, generated.completionTokens, cents);
     ctx.stats.recordLlm({
       promptTokens,
       completionTokens: generated.completionTokens,

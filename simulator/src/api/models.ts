@@ -43,10 +43,25 @@ export function findModel(id: string): ModelEntry | undefined {
   return BY_ID.get(id);
 }
 
-/** Cost of one call in cents: provider price plus markup, rounded up, at least 1 cent. */
+/**
+ * CalcCostCents: provider price in whole cents (integer division), then the markup (integer
+ * division again), and at least 1 cent for a call that used any token.
+ */
 export function costCents(model: ModelEntry, promptTokens: number, completionTokens: number): number {
-  const raw =
-    ((promptTokens * model.inputCentsPerM + completionTokens * model.outputCentsPerM) / 1_000_000) *
-    (1 + model.markupPct / 100);
-  return Math.max(1, Math.ceil(raw));
+  const base = Math.floor(
+    (promptTokens * model.inputCentsPerM + completionTokens * model.outputCentsPerM) / 1_000_000,
+  );
+  const total = Math.floor((base * (100 + model.markupPct)) / 100);
+  return total < 1 && (promptTokens > 0 || completionTokens > 0) ? 1 : total;
+}
+
+/**
+ * The model name the provider is called with, which is what the answer's `model` carries
+ * (resolveProviderModelID): the registry id without its `<provider>/` prefix.
+ */
+export function upstreamModelId(model: ModelEntry): string {
+  const prefix = `${model.provider}/`;
+  if (model.id.startsWith(prefix)) return model.id.slice(prefix.length);
+  const slash = model.id.indexOf('/');
+  return slash > 0 && slash < model.id.length - 1 ? model.id.slice(slash + 1) : model.id;
 }

@@ -12,20 +12,33 @@ interface ResizeMessage {
   rows: number;
 }
 
+/** A TTY size field as Go decodes it into a uint: absent/null is 0; anything but a whole number >= 0 fails. */
+function uintField(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * The resize message as the real bridge reads it: json.Unmarshal into {type, cols, rows} (keys
+ * matched case-insensitively) must succeed and type be "resize". A text frame that fails to decode
+ * (say cols as a string or negative) is not a resize: it goes to the shell's stdin like any input.
+ */
 function asResize(data: Buffer): ResizeMessage | undefined {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(data.toString('utf8'));
-    if (typeof value !== 'object' || value === null) return undefined;
-    const record = value as Record<string, unknown>;
-    if (record.type !== 'resize') return undefined;
-    return {
-      type: 'resize',
-      cols: typeof record.cols === 'number' ? record.cols : 0,
-      rows: typeof record.rows === 'number' ? record.rows : 0,
-    };
+    value = JSON.parse(data.toString('utf8'));
   } catch {
     return undefined;
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const fields: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) fields[key.toLowerCase()] = field;
+  const type = fields.type ?? '';
+  if (typeof type !== 'string') return undefined;
+  const cols = uintField(fields.cols);
+  const rows = uintField(fields.rows);
+  if (cols === undefined || rows === undefined || type !== 'resize') return undefined;
+  return { type: 'resize', cols, rows };
 }
 
 /**
@@ -144,6 +157,12 @@ export class TerminalSession {
     };
     if (echoDelay > 0) setTimeout(runLines, echoDelay);
     else runLines();
+  }
+
+  /** The container stopped under the shell: the exec ends, as when the shell exits. */
+  execEnded(): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.close(1000, 'exec exited');
   }
 
   /** TTY output as binary frames of at most 4096 bytes. */

@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { SimContext } from '../core/context';
 import { sleep } from '../core/latency';
-import { UUID_PATTERN } from '../core/state';
+import type { Tenant } from '../core/state';
 import type { ApiAuthenticator } from './auth';
+import { pgUuid } from './go-json';
 import { TerminalSession } from './terminal-session';
 
 const TERMINAL_PATH = /^\/api\/tenants\/([^/]+)\/terminal$/;
@@ -30,6 +31,13 @@ function safeDecode(text: string): string {
   }
 }
 
+/**
+ * Docker runs the container from the moment its start call returns; the simulator's cold start is
+ * the app inside booting, so an exec (the shell) works during it.
+ */
+const dockerRunning = (tenant: Tenant) =>
+  tenant.container.state === 'running' || tenant.container.state === 'starting';
+
 /** The web origin (NEXTAUTH_URL) is the only Origin allowed, compared by scheme and host as gorilla does. */
 export function originAllowed(origin: string | undefined, webOrigin: string): boolean {
   if (!origin || origin.trim() === '' || origin === 'null') return false;
@@ -49,15 +57,21 @@ export function originAllowed(origin: string | undefined, webOrigin: string): bo
 export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiAuthenticator): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
   const sockets = new Set<import('ws').WebSocket>();
+  const sessionsByTenant = new Map<string, Set<TerminalSession>>();
+  // Stopping the container (admin suspend, credits run out) kills the exec: the socket closes 1000.
+  const stopWatch = ctx.containers.onStop((tenant) => {
+    for (const session of sessionsByTenant.get(tenant.id) ?? []) session.execEnded();
+  });
 
   app.get<{ Params: { id: string } }>(
     '/api/tenants/:id/terminal',
     { config: { statsName: 'api.terminal_http', family: 'terminal' } },
     async (request, reply) => {
-      const tenant = ctx.state.getTenant(request.params.id);
+      const uuid = pgUuid(request.params.id);
+      const tenant = uuid ? ctx.state.getTenant(uuid) : undefined;
       if (!tenant || tenant.container.state === 'none')
         return reply.code(404).type('text/plain; charset=utf-8').send('tenant container not found\n');
-      if (tenant.container.state !== 'running')
+      if (!dockerRunning(tenant))
         return reply.code(500).type('text/plain; charset=utf-8').send('failed to create exec\n');
       return reply.code(400).type('text/plain; charset=utf-8').send('Bad Request\n');
     },
@@ -76,12 +90,12 @@ export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiA
     const match = TERMINAL_PATH.exec(path);
     if (!match || request.method !== 'GET') {
       // Go's catch-all "GET /" answers an upgrade request elsewhere like any GET.
-      text(socket, 200, 'OK', 'Hello from AgentSquads API');
+      text(socket, 200, 'OK', 'Hello from AgentSquads API\n');
       return;
     }
     const caller = await auth.identify(request.headers);
     if (caller.kind === 'none') {
-      writeHttp(socket, 401, 'Unauthorized', 'application/json', '{"error":"Unauthorized"}');
+      writeHttp(socket, 401, 'Unauthorized', 'application/json', '{"error":"Unauthorized"}\n');
       record(401);
       return;
     }
@@ -98,13 +112,14 @@ export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiA
       return;
     }
     const id = safeDecode(match[1] ?? '');
-    const tenant = UUID_PATTERN.test(id) ? ctx.state.getTenant(id) : undefined;
+    const uuid = pgUuid(id);
+    const tenant = uuid ? ctx.state.getTenant(uuid) : undefined;
     if (!tenant || tenant.container.state === 'none') {
       text(socket, 404, 'Not Found', 'tenant container not found\n');
       record(404);
       return;
     }
-    if (tenant.container.state !== 'running') {
+    if (!dockerRunning(tenant)) {
       text(socket, 500, 'Internal Server Error', 'failed to create exec\n');
       record(500);
       return;
@@ -118,15 +133,21 @@ export function attachTerminal(app: FastifyInstance, ctx: SimContext, auth: ApiA
       record(101);
       sockets.add(ws);
       const leave = ctx.stats.enter('terminal');
-      new TerminalSession(ctx, ws, () => {
+      const tenantSessions = sessionsByTenant.get(tenant.id) ?? new Set<TerminalSession>();
+      sessionsByTenant.set(tenant.id, tenantSessions);
+      const session: TerminalSession = new TerminalSession(ctx, ws, () => {
         sockets.delete(ws);
+        tenantSessions.delete(session);
+        if (tenantSessions.size === 0) sessionsByTenant.delete(tenant.id);
         leave();
       });
+      tenantSessions.add(session);
     });
   }
 
   // Upgraded sockets are no longer the HTTP server's: end them before it waits for its connections.
   app.addHook('preClose', async () => {
+    stopWatch();
     for (const ws of sockets) ws.terminate();
     wss.close();
   });

@@ -38,7 +38,12 @@ export class UsageLedger {
       usage = { byModel: new Map(), perSecond: [] };
       this.tenants.set(tenantId, usage);
     }
-    const entry = usage.byModel.get(model) ?? { inputTokens: 0, outputTokens: 0, revenueCents: 0, lastUsedAt: now };
+    const entry = usage.byModel.get(model) ?? {
+      inputTokens: 0,
+      outputTokens: 0,
+      revenueCents: 0,
+      lastUsedAt: now,
+    };
     entry.inputTokens += inputTokens;
     entry.outputTokens += outputTokens;
     entry.revenueCents += cents;

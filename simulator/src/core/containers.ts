@@ -6,9 +6,14 @@ import type { StatsRecorder } from './stats';
 
 /**
  * Container lifecycle: none -> (create) stopped -> (start) starting -> (cold start) running with
- * health "starting" -> first health check -> healthy/unhealthy. A suspend stops it at any point.
+ * health "starting" -> first health check -> healthy/unhealthy. A suspend (or credits running out)
+ * stops it at any point. "starting" is the simulator's own name for the cold start: docker reports
+ * the container running from the start call on, and the API shows the cold start as health
+ * "starting" (src/api/admin-view.ts).
  */
 export class ContainerManager {
+  private readonly stopListeners = new Set<(tenant: Tenant) => void>();
+
   constructor(
     private readonly latency: LatencyController,
     private readonly faults: FaultController,
@@ -57,16 +62,25 @@ export class ContainerManager {
     return true;
   }
 
+  /** Called whenever a container stops (what runs inside it, e.g. a terminal's shell, ends). */
+  onStop(listener: (tenant: Tenant) => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
+  }
+
+  /** Docker keeps a stopped container's last StartedAt, so the start time stays. */
   stop(tenant: Tenant): void {
     const container = tenant.container;
     if (container.state === 'none') return;
+    const wasUp = container.state === 'running' || container.state === 'starting';
     tenant.container = {
       state: 'stopped',
       health: 'none',
-      startedAt: null,
+      startedAt: container.startedAt,
       readyAt: null,
       generation: container.generation + 1,
     };
+    if (wasUp) for (const listener of this.stopListeners) listener(tenant);
   }
 
   /** A seeded tenant: container running and healthy at once, as after an admin resume has settled. */
