@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { ArtilleryReport } from '../scripts/lib/artillery-run';
-import type { EnsureFile, RunManifest } from '../scripts/lib/manifest';
+import type { EnsureFile, RunManifest, ScenarioRecord } from '../scripts/lib/manifest';
+import { scenarioMarkdown } from '../scripts/lib/report/markdown';
 import { thresholdRows } from '../scripts/lib/report/thresholds';
 import { defaultSmokeScenarios } from '../scripts/lib/scenarios';
 import { type FixtureServer, startFixtureServer } from './fixtures/fixture-server';
@@ -279,6 +280,11 @@ describe('cause classes', () => {
       report({ 'chat.failures': 2, 'chat.failures.rate_limited': 2 }),
     );
     assert.equal(limited[0]!.cause, 'rate limit');
+    const notLimited = thresholdRows(
+      [{ ok: false, check: 'chat.success > 0.95 * (chat.attempts - chat.rate_limited)' }],
+      report({ 'chat.success': 0, 'chat.attempts': 5, 'chat.rate_limited': 0 }),
+    );
+    assert.equal(notLimited[0]!.cause, 'errors', 'a rate-limit counter at zero does not explain a failure');
     const saturated = thresholdRows(
       [
         { ok: false, check: 'generator.event_loop_lag_ms.p99 < 100' },
@@ -290,6 +296,35 @@ describe('cause classes', () => {
       saturated.map((r) => r.cause),
       ['generator saturated', 'generator saturated'],
     );
+    const record: ScenarioRecord = {
+      name: 'llm-proxy',
+      script: 'scenarios/llm-proxy.yml',
+      area: 'llm',
+      dir: 'llm-proxy',
+      startedAt: null,
+      endedAt: null,
+      expectedMs: 0,
+      durationMs: 1000,
+      exitCode: 1,
+      signal: null,
+      timedOut: false,
+      outcome: 'threshold-failed',
+      reason: null,
+      checksPassed: 0,
+      checksFailed: 2,
+      partialResults: false,
+      dataTag: 'x-1',
+    };
+    const markdown = scenarioMarkdown({
+      record,
+      report: report({}),
+      verdicts: [
+        { ok: false, check: 'generator.event_loop_lag_ms.p99 < 100' },
+        { ok: false, check: 'http.response_time.p99 < 500' },
+      ],
+    });
+    assert.match(markdown, /\*\*Run invalid for latency: the load generator itself was saturated/);
+    assert.doesNotMatch(scenarioMarkdown({ record, report: report({}), verdicts: [] }), /Run invalid/);
     const optional = thresholdRows(
       [{ ok: false, check: 'http.response_time.p95 < 10 (optional)' }],
       report({}),

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EnsureFile, RunManifest } from '../scripts/lib/manifest';
+import { describeFigures, PeriodParser, partialReport } from '../scripts/lib/progress';
 import { type FixtureServer, startFixtureServer } from './fixtures/fixture-server';
-import { fixtureScenario, RUN_JS, runCli } from './fixtures/run-cli';
+import { FIXTURES, fixtureScenario, RUN_JS, runCli } from './fixtures/run-cli';
 import { startSimulator } from './helpers/simulator';
 
 /** The runner end to end: real Artillery against a loopback target, the exit code is the gate. */
@@ -296,5 +297,23 @@ describe('runner against the bundled simulator', () => {
     } finally {
       await sim.stop();
     }
+  });
+});
+
+describe("progress from Artillery's periodic output", () => {
+  test('key figures of the latest period, and partial results from every period', () => {
+    const parser = new PeriodParser();
+    for (const line of readFileSync(join(FIXTURES, 'progress-sample.txt'), 'utf8').split('\n'))
+      parser.feed(line);
+    assert.equal(
+      describeFigures(parser.latest, parser.phase),
+      'phase "llm users" arriving | 12 req/s | llm.latency_ms p95 44.3 ms | failures 3 | +10 vusers',
+    );
+    const partial = partialReport(parser.all);
+    assert.equal(partial?.partial, true);
+    assert.equal(partial?.aggregate.counters['http.requests'], 40);
+    assert.equal(partial?.aggregate.summaries['llm.latency_ms']?.p99, 70.1);
+    assert.equal(partial?.intermediate.length, 1);
+    assert.equal(describeFigures(undefined), 'no 10 s period reported yet');
   });
 });

@@ -34,8 +34,15 @@ export interface AutocannonOutcome {
   latencyMs: Percentiles;
 }
 
+/**
+ * autocannon lets a connection send while its count this second is below the rate, so a
+ * fractional rate is rounded up (1.2 sends 2 a second); and it cannot pace below one a second.
+ */
+function connectionRate(ratePerUser: number): number {
+  return Math.max(1, Math.round(ratePerUser));
+}
+
 export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOutcome> {
-  const started = Date.now();
   const okTimes: number[] = [];
   let requests = 0;
   let errors = 0;
@@ -49,8 +56,7 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
       headers: load.headers,
       ...(load.body === undefined ? {} : { body: load.body }),
       connections: 1,
-      // It cannot pace a connection below one request per second.
-      connectionRate: Math.max(1, load.ratePerUser),
+      connectionRate: connectionRate(load.ratePerUser),
       // Its correction assumes a fixed schedule this load does not have (and takes 1/rate as ms).
       ignoreCoordinatedOmission: true,
       duration: load.durationSeconds,
@@ -78,10 +84,9 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
   }
   await Promise.all(runs);
   if (failure) throw new Error(`autocannon: ${failure.message}`);
-  const seconds = (Date.now() - started) / 1000;
   return {
     requests,
-    requestsPerSecond: requests / seconds,
+    requestsPerSecond: requests / load.durationSeconds,
     errors,
     latencyMs: percentiles(okTimes),
   };
@@ -91,5 +96,5 @@ export async function runAutocannon(load: AutocannonLoad): Promise<AutocannonOut
 export function autocannonCommand(load: AutocannonLoad, shownUrl: string, shownHeaders: string[]): string {
   const headers = shownHeaders.map((h) => `-H '${h}'`).join(' ');
   const body = load.body === undefined ? '' : ` -b '${load.body}'`;
-  return `${load.users} x (autocannon -c 1 -r ${Math.max(1, load.ratePerUser).toFixed(2)} -C -d ${load.durationSeconds} -m ${load.method} ${headers}${body} ${shownUrl}) started ${Math.round(1000 / load.users)} ms apart`;
+  return `${load.users} x (autocannon -c 1 -r ${connectionRate(load.ratePerUser)} -C -d ${load.durationSeconds} -m ${load.method} ${headers}${body} ${shownUrl}) started ${Math.round(1000 / load.users)} ms apart`;
 }

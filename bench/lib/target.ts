@@ -65,12 +65,17 @@ export interface ChatLogin {
   origin: string;
 }
 
-/** Signs up and logs in one web user the way the chat scenario does, for wrk and autocannon. */
-export async function logInChatUser(webUrl: string): Promise<ChatLogin> {
+/**
+ * Signs up and logs in one web user the way the chat scenario does, for wrk and autocannon; its
+ * tenant gets credits enough for every message one user sends on behalf of all connections.
+ */
+export async function logInChatUser(target: BenchTarget): Promise<ChatLogin> {
+  const webUrl = target.webUrl;
   const events = new EventEmitter() as unknown as VUEvents;
   const outcome = await signUpAndLogIn(events, { webBaseUrl: webUrl, runId: 'bench' });
   if (!outcome.ok) throw new Error(`chat user login failed at ${outcome.step}: ${outcome.detail}`);
   const client = outcome.session.client;
+  await target.control.setCredits(outcome.session.tenantId, UNLIMITED_CENTS);
   // The jar views loopback as a secure context (see WebClient); ask it the same way.
   const cookie = await client.jar.getCookieString(`${webUrl.replace(/^http:/, 'https:')}/api/chat`);
   if (!cookie) throw new Error('chat user login left no session cookie');

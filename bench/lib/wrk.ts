@@ -49,14 +49,26 @@ export interface WrkOptions {
   durationSeconds: number;
   /** Think time after each answer (wrk's Lua `delay()`); 0 = back to back. */
   delayMs?: number;
+  /** Spread the connections' first requests over this long (Artillery's users arrive over 1 s). */
+  rampMs?: number;
   /** WRK_* variables for the script (secrets: passed in the environment only). */
   env: Record<string, string>;
+  /** How the command shows each WRK_* value (secrets as $VARIABLES); `$NAME` by default. */
+  shownEnv?: Record<string, string>;
   timeoutMs?: number;
 }
 
+/** How the commands show the scripts' secrets. */
+export const LLM_SHOWN_ENV = { WRK_SERVICE_API_KEY: '$SERVICE_API_KEY', WRK_TENANT_ID: '<tenant id>' };
+export const CHAT_SHOWN_ENV = { WRK_COOKIE: "'<session cookie>'", WRK_ORIGIN: '$WEB_BASE_URL' };
+
 export function wrkCommand(options: WrkOptions): string {
-  const vars = [`WRK_LUA_DIR=bench/wrk`, ...Object.keys(options.env).map((name) => `${name}=$${name}`)];
+  const vars = [
+    `WRK_LUA_DIR=bench/wrk`,
+    ...Object.keys(options.env).map((name) => `${name}=${options.shownEnv?.[name] ?? `$${name}`}`),
+  ];
   if (options.delayMs) vars.push(`WRK_DELAY_MS=${options.delayMs}`);
+  if (options.rampMs) vars.push(`WRK_RAMP_MS=${options.rampMs} WRK_CONNECTIONS=${options.connections}`);
   return `${vars.join(' ')} wrk -t${options.threads ?? 1} -c${options.connections} -d${options.durationSeconds}s --latency -s bench/wrk/${options.script} ${options.shownUrl ?? options.url}`;
 }
 
@@ -77,6 +89,9 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
       ...options.env,
       WRK_LUA_DIR,
       WRK_DELAY_MS: String(options.delayMs ?? 0),
+      WRK_RAMP_MS: String(options.rampMs ?? 0),
+      // Per thread: each wrk thread has its own Lua state and its share of the connections.
+      WRK_CONNECTIONS: String(Math.ceil(options.connections / (options.threads ?? 1))),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -43,6 +43,11 @@ export interface ScenarioRecord {
   checksFailed: number;
   /** output.json was rebuilt from Artillery's periodic console output (it stopped before writing it). */
   partialResults: boolean;
+  /**
+   * LOADTEST_RUN_ID as this scenario saw it: the run id plus its position, so that scenarios
+   * sharing one platform never create the same test account; it still starts with the run id.
+   */
+  dataTag: string;
 }
 
 /** results/<run-id>/<scenario>/ensure.json */

@@ -75,8 +75,12 @@ export function describeFigures(figures: PeriodFigures | undefined, phase?: stri
   const c = figures.counters;
   const rate = figures.rates['http.request_rate'];
   if (rate !== undefined) parts.push(`${fmt(rate)} req/s`);
-  const p95 = figures.summaries['http.response_time']?.p95;
-  if (p95 !== undefined) parts.push(`p95 ${fmt(p95)} ms`);
+  // Scenarios that send from processor code report their own `<area>.latency_ms` instead of http.*.
+  const latency = [
+    'http.response_time',
+    ...Object.keys(figures.summaries).filter((n) => /latency_ms$/.test(n)),
+  ].find((n) => figures.summaries[n]?.p95 !== undefined);
+  if (latency) parts.push(`${latency} p95 ${fmt(figures.summaries[latency]!.p95!)} ms`);
   const failures = Object.entries(c)
     .filter(([name]) => name.startsWith('errors.') || /\.failures$/.test(name) || name === 'vusers.failed')
     .reduce((sum, [, v]) => sum + v, 0);
@@ -102,7 +106,8 @@ export function partialReport(periods: readonly PeriodFigures[]): PartialReport 
     for (const [name, value] of Object.entries(period.counters))
       counters[name] = (counters[name] ?? 0) + value;
     for (const [name, summary] of Object.entries(period.summaries)) {
-      const into = (summaries[name] ??= {});
+      summaries[name] ??= {};
+      const into = summaries[name]!;
       for (const [aggregation, value] of Object.entries(summary))
         into[aggregation] =
           aggregation === 'min'

@@ -122,7 +122,7 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
     endedAt: null,
     interrupted: false,
     exitCode: null,
-    scenarios: plan.scenarios.map(({ entry, expectedMs }) => ({
+    scenarios: plan.scenarios.map(({ entry, expectedMs }, index) => ({
       name: entry.name,
       script: display(entry.path),
       area: entry.area,
@@ -139,6 +139,7 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
       checksPassed: 0,
       checksFailed: 0,
       partialResults: false,
+      dataTag: `${plan.runId}-${index + 1}`,
     })),
   };
   const writeManifest = () =>
@@ -300,7 +301,13 @@ async function runScenario(
       scenario: planned.entry.path,
       environment: plan.profile,
       ...(overrides === undefined ? {} : { overrides }),
-      env: { ...plan.env, ...targetEnv, LOADTEST_RUN_ID: plan.runId, LOADTEST_PROFILE: plan.profile },
+      env: {
+        ...plan.env,
+        ...targetEnv,
+        LOADTEST_RUN_ID: record.dataTag,
+        LOADTEST_SCENARIO: record.name,
+        LOADTEST_PROFILE: plan.profile,
+      },
       outputPath: join(dir, 'output.json'),
       timeoutMs: planned.timeoutMs,
       onLine: (line) => periods.feed(line),

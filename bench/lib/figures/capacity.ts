@@ -7,7 +7,7 @@ import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
 import type { FidelityPoint, Quantiles, SimulatorCapacityFigure } from '../results';
 import { type BenchTarget, logInChatUser } from '../target';
-import { runWrk } from '../wrk';
+import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 
 /**
  * Figure 4: how much load the simulator itself can answer (wrk, back to back, on its hot routes)
@@ -47,7 +47,7 @@ export async function measureCapacity(
   const connections = plan.capacityConnections;
   const seconds = plan.capacitySeconds;
   const llmEnv = { WRK_SERVICE_API_KEY: target.serviceApiKey, WRK_TENANT_ID: target.tenantIds[0]! };
-  const login = await logInChatUser(target.webUrl);
+  const login = await logInChatUser(target);
 
   return withBareServer(async (bareUrl) => {
     log(`capacity: wrk back to back, ${connections} connections, ${seconds} s per route`);
@@ -58,6 +58,7 @@ export async function measureCapacity(
       connections,
       durationSeconds: seconds,
       env: llmEnv,
+      shownEnv: LLM_SHOWN_ENV,
     });
     const completions = await runWrk({
       url: `${target.apiUrl}/v1/chat/completions`,
@@ -66,6 +67,7 @@ export async function measureCapacity(
       connections,
       durationSeconds: seconds,
       env: llmEnv,
+      shownEnv: LLM_SHOWN_ENV,
     });
     const chat = await runWrk({
       url: `${target.webUrl}/api/chat`,
@@ -74,6 +76,7 @@ export async function measureCapacity(
       connections,
       durationSeconds: seconds,
       env: { WRK_COOKIE: login.cookie, WRK_ORIGIN: login.origin },
+      shownEnv: CHAT_SHOWN_ENV,
     });
     for (const [name, r] of [
       ['bare', bare],
@@ -91,7 +94,9 @@ export async function measureCapacity(
       connections: plan.llmUsers,
       durationSeconds: seedSeconds,
       delayMs: plan.llmThinkMs,
+      rampMs: 1000,
       env: llmEnv,
+      shownEnv: LLM_SHOWN_ENV,
     };
     const bareAtSeed = await runWrk({
       ...seedLoad,

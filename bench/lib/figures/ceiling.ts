@@ -16,8 +16,14 @@ const FALLING_BEHIND_RATIO = 0.9;
 /** % of one core: Artillery's single worker thread is the limit there. */
 const CPU_BOUND_PCT = 90;
 
+/**
+ * The rate users at this pace would send over Artillery's metric window: each loops think + server
+ * time; they arrive evenly over the first second (half a second missed on average) and all stop
+ * at the same deadline.
+ */
 export function ceilingLevel(users: number, thinkMs: number, m: ArtilleryMeasurement): CeilingLevel {
-  const expected = users / ((thinkMs + m.server.mean) / 1000);
+  const cycleSeconds = (thinkMs + m.server.mean) / 1000;
+  const expected = (users / cycleSeconds) * Math.max(0, 1 - 0.5 / m.windowSeconds);
   return {
     users,
     requestsPerSecond: round2(m.requestsPerSecond),

@@ -5,7 +5,7 @@ import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
 import type { FidelityFigure, FidelityPoint, FidelityWorkload, Quantiles } from '../results';
 import { type BenchTarget, logInChatUser } from '../target';
-import { runWrk } from '../wrk';
+import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 
 /**
  * Figure 1: at the seed's load (100 LLM users, 50 chat users), what Artillery reports against what
@@ -127,7 +127,9 @@ export async function measureFidelity(
     connections: llmUsers,
     durationSeconds: seconds,
     delayMs: plan.llmThinkMs,
+    rampMs: 1000,
     env: { WRK_SERVICE_API_KEY: target.serviceApiKey, WRK_TENANT_ID: tenantId },
+    shownEnv: LLM_SHOWN_ENV,
   });
   const wrkLlmServer = await serverTime(target, 'api.completions');
   const llmWrk = point(
@@ -189,7 +191,7 @@ export async function measureFidelity(
   });
   const chatArtillery = artilleryPoint(chatUsers, seconds, chat);
 
-  const login = await logInChatUser(target.webUrl);
+  const login = await logInChatUser(target);
   const chatUrl = `${target.webUrl}/api/chat`;
   log(`fidelity: wrk, chat, ${chatUsers} connections, ${plan.chatThinkMs} ms think`);
   await target.control.resetStats();
@@ -200,7 +202,9 @@ export async function measureFidelity(
     connections: chatUsers,
     durationSeconds: seconds,
     delayMs: plan.chatThinkMs,
+    rampMs: 1000,
     env: { WRK_COOKIE: login.cookie, WRK_ORIGIN: login.origin },
+    shownEnv: CHAT_SHOWN_ENV,
   });
   const wrkChatServer = await serverTime(target, 'web.chat');
   const chatWrk = point(

@@ -4,7 +4,7 @@ import type { BaselineComparison } from './baseline';
 import { scenarioCharts } from './charts';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
-import { thresholdRows } from './thresholds';
+import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows } from './thresholds';
 
 const esc = (text: string | number) =>
   String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -63,6 +63,7 @@ ${
     ? '<p class="fail">Partial results: Artillery stopped before writing its report; figures are rebuilt from its periodic output (percentiles are the worst period\'s).</p>'
     : ''
 }
+${generatorSaturated(rows) ? `<p class="fail">${esc(GENERATOR_SATURATED_NOTE)}</p>` : ''}
 <h3>Thresholds</h3>
 ${
   rows.length > 0

@@ -2,7 +2,7 @@ import type { RunManifest } from '../manifest';
 import type { BaselineComparison } from './baseline';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
-import { thresholdRows } from './thresholds';
+import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows } from './thresholds';
 
 const cell = (text: string | number) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
@@ -13,6 +13,7 @@ function table(head: string[], rows: (string | number)[][]): string {
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
     '',
   ].join('\n');
 }
@@ -86,6 +87,7 @@ export function scenarioMarkdown(scenario: LoadedScenario): string {
     }`,
     '',
   ];
+  if (generatorSaturated(rows)) parts.push(`**${GENERATOR_SATURATED_NOTE}**\n`);
   if (rows.length > 0)
     parts.push(
       table(

@@ -84,11 +84,24 @@ export function thresholdRows(
     const check = optional ? verdict.check.slice(0, -' (optional)'.length) : verdict.check;
     const metrics = metricsOf(check);
     const simple = SIMPLE.exec(check);
-    let cause: CauseClass = metrics.map(classifyMetric).find((c) => c !== 'errors') ?? 'errors';
-    // A failed error/latency check is explained by the platform refusing work, when it did.
-    if (!verdict.ok && cause === 'errors' && creditFailures > 0) cause = 'credits';
-    else if (!verdict.ok && cause === 'errors' && rateLimited > 0) cause = 'rate limit';
-    if (!verdict.ok && cause === 'latency' && generatorFailed) cause = 'generator saturated';
+    const classes = metrics.map(classifyMetric);
+    let cause: CauseClass;
+    if (classes.includes('generator saturated')) cause = 'generator saturated';
+    // Latencies measured by a saturated generator are the generator's, not the platform's.
+    else if (classes.includes('latency')) cause = generatorFailed ? 'generator saturated' : 'latency';
+    // An error check is explained by the platform refusing work, when the run shows it did;
+    // a check that only reads credit or rate-limit counters is about them whatever the count.
+    else if (
+      (!verdict.ok && creditFailures > 0) ||
+      (classes.length > 0 && classes.every((c) => c === 'credits'))
+    )
+      cause = 'credits';
+    else if (
+      (!verdict.ok && rateLimited > 0) ||
+      (classes.length > 0 && classes.every((c) => c === 'rate limit'))
+    )
+      cause = 'rate limit';
+    else cause = 'errors';
     return {
       check,
       ok: verdict.ok,
@@ -102,3 +115,11 @@ export function thresholdRows(
     };
   });
 }
+
+/** True when a failed check shows the load generator itself was saturated (its latencies are its own). */
+export function generatorSaturated(rows: readonly ThresholdRow[]): boolean {
+  return rows.some((r) => !r.ok && !r.optional && r.metrics.some((m) => m.startsWith('generator.')));
+}
+
+export const GENERATOR_SATURATED_NOTE =
+  "Run invalid for latency: the load generator itself was saturated (CPU or event-loop lag over its limit), so the latencies measured are the generator's, not the platform's. Run fewer users per generator or spread the load.";

@@ -26,6 +26,9 @@ function needsAuth(path: string): boolean {
   return path.startsWith('/api/') || path.startsWith('/v1/');
 }
 
+/** type/subtype with optional parameters: what Fastify can parse. */
+const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;.*)?$/;
+
 /** middleware/admin.go guards every path under /api/admin, mounted or not. */
 const isAdminPath = (path: string) => path === '/api/admin' || path.startsWith('/api/admin/');
 
@@ -52,6 +55,13 @@ export function buildApi(ctx: SimContext): FastifyInstance {
   });
   app.addHook('preHandler', async (request, reply) => {
     if (request.body === BODY_TOO_LARGE) reply.header('connection', 'close');
+  });
+  // Go never parses Content-Type on these routes; Fastify would refuse one it cannot parse with 415
+  // before the route. Such a header is read as "some bytes" so the route decides, as in Go.
+  app.addHook('onRequest', async (request) => {
+    const type = request.headers['content-type'];
+    if (type !== undefined && !MEDIA_TYPE.test(type))
+      request.headers['content-type'] = 'application/octet-stream';
   });
 
   // Outermost applyAuth (401), then ApplyAdmin on /api/admin (403), then the routes.

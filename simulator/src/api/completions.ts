@@ -41,7 +41,7 @@ export function sendOpenAiError(
   return reply
     .code(status)
     .type('application/json')
-    .send(`${JSON.stringify({ error: { message, type } })}\n`);
+    .send(goJson({ error: { message, type } }));
 }
 
 /** Parses a raw body as one JSON value, refusing trailing data; undefined when it is not JSON. */

@@ -2,7 +2,8 @@ import type { FastifyReply } from 'fastify';
 
 /**
  * Go's encoding/json as the real API writes its answers (json.NewEncoder(w).Encode): map keys
- * sorted, times as RFC 3339 with trailing zeros of the fraction dropped, and a trailing newline.
+ * sorted, HTML characters escaped, times as RFC 3339 with trailing zeros of the fraction dropped,
+ * and a trailing newline.
  * Clients that compare raw bodies or field order see what the Go server sends.
  */
 
@@ -27,8 +28,16 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/**
+ * JSON text as Go writes it: encoding/json escapes <, >, & and U+2028/U+2029 inside strings (they
+ * can only occur inside strings in JSON text, so replacing them everywhere is safe).
+ */
+export function goEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function goJson(payload: unknown): string {
-  return `${JSON.stringify(sortKeys(payload))}\n`;
+  return `${goEscape(JSON.stringify(sortKeys(payload)))}\n`;
 }
 
 export function sendGoJson(reply: FastifyReply, status: number, payload: unknown): FastifyReply {

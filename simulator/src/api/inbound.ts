@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SimContext } from '../core/context';
-import { resetConnection, sendJsonWithFaults } from '../core/faults';
+import { resetConnection, sendMalformed, sendSlowly } from '../core/faults';
 import { sleep } from '../core/latency';
-import { UUID_PATTERN } from '../core/state';
 import type { ApiAuthenticator } from './auth';
 import { billCall } from './billing';
 import { creditsExhausted, parseJsonBody } from './completions';
-import { sendError } from './go-json';
+import { goFieldKeys } from './go-decode';
+import { goEscape, pgUuid, sendError } from './go-json';
 import { completionTokenTarget, countPromptTokens, runModel } from './model-call';
 import { costCents, DEFAULT_MODEL_ID, findModel } from './models';
 
@@ -30,10 +30,23 @@ export function registerInboundRoutes(app: FastifyInstance, ctx: SimContext, aut
   );
 }
 
-/** As the real router: the conversation id may come as `conversation_id` or `conversationId`. */
-function conversationIdOf(metadata: Record<string, string> | null | undefined): string {
-  return (metadata?.conversation_id?.trim() || metadata?.conversationId?.trim()) ?? '';
+/** normalizeInbound: metadata keys and values trimmed, entries with a blank key dropped. */
+function normalizeMetadata(metadata: Record<string, string> | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata ?? {}))
+    if (key.trim() !== '') out[key.trim()] = value.trim();
+  return out;
 }
+
+/** As the real router: the conversation id may come as `conversation_id` or `conversationId`. */
+function conversationIdOf(metadata: Record<string, string>): string {
+  return metadata.conversation_id || metadata.conversationId || '';
+}
+
+/** lib/pq's message for a text PostgreSQL cannot read as a uuid. */
+const badUuid = (text: string) => `pq: invalid input syntax for type uuid: ${JSON.stringify(text)}`;
+
+const INBOUND_FIELDS = ['tenant_id', 'tenantId', 'content', 'channel', 'metadata'];
 
 async function handleInbound(
   ctx: SimContext,
@@ -42,12 +55,12 @@ async function handleInbound(
   reply: FastifyReply,
 ) {
   if (!auth.hasServiceKey(request.headers)) return sendError(reply, 401, 'Unauthorized');
-  const parsed = inboundRequest.safeParse(parseJsonBody(request.body));
+  const parsed = inboundRequest.safeParse(goFieldKeys(parseJsonBody(request.body), INBOUND_FIELDS));
   if (!parsed.success) return sendError(reply, 400, 'invalid JSON body');
   const tenantId = (parsed.data.tenant_id?.trim() || parsed.data.tenantId?.trim()) ?? '';
   const content = parsed.data.content?.trim() ?? '';
   const channel = parsed.data.channel?.trim().toLowerCase() ?? '';
-  const metadata = parsed.data.metadata;
+  const metadata = normalizeMetadata(parsed.data.metadata);
   if (!tenantId) return sendError(reply, 400, 'tenant id is required');
   if (!content) return sendError(reply, 400, 'content is required');
   if (!CHANNELS.has(channel))
@@ -58,19 +71,34 @@ async function handleInbound(
   if (decision.kind === 'reset') return resetConnection(request, reply);
   if (decision.kind === 'error') return sendError(reply, decision.errorStatus, 'failed to route message');
 
-  const tenant = UUID_PATTERN.test(tenantId) ? ctx.state.getTenant(tenantId) : undefined;
-  // The real router's conversation insert fails on the tenant foreign key.
-  if (!tenant) return sendError(reply, 500, 'create conversation: tenant not found');
+  // resolveConversationID: a given conversation is looked up by id and tenant (uuid columns: a text
+  // that is no uuid fails the query, 500), else one is inserted (an unknown tenant breaks the
+  // foreign key, 500). Only "conversation not found" is a 400.
+  const tenantUuid = pgUuid(tenantId);
+  const tenant = tenantUuid ? ctx.state.getTenant(tenantUuid) : undefined;
   const requested = conversationIdOf(metadata);
-  let conversation = requested ? ctx.state.getConversation(tenant.id, requested) : undefined;
-  if (requested && !conversation) return sendError(reply, 400, 'conversation not found');
+  let conversation: ReturnType<typeof ctx.state.createConversation> | undefined;
+  if (requested) {
+    const conversationUuid = pgUuid(requested);
+    if (!conversationUuid) return sendError(reply, 500, `query conversation: ${badUuid(requested)}`);
+    if (!tenantUuid) return sendError(reply, 500, `query conversation: ${badUuid(tenantId)}`);
+    conversation = tenant ? ctx.state.getConversation(tenant.id, conversationUuid) : undefined;
+    if (!conversation) return sendError(reply, 400, 'conversation not found');
+  }
+  if (!tenantUuid) return sendError(reply, 500, `create conversation: ${badUuid(tenantId)}`);
+  if (!tenant)
+    return sendError(
+      reply,
+      500,
+      'create conversation: pq: insert or update on table "conversations" violates foreign key constraint "conversations_tenant_id_fkey"',
+    );
   if (!conversation) {
     conversation = ctx.state.createConversation(tenant.id);
     ctx.stats.chat.conversations += 1;
   }
   conversation.messages.push({ role: 'user', content, at: new Date() });
 
-  const model = findModel(metadata?.model ?? '') ?? findModel(DEFAULT_MODEL_ID)!;
+  const model = findModel(metadata.model ?? '') ?? findModel(DEFAULT_MODEL_ID)!;
   let answer = '';
   // The router plans with one LLM call and answers with a second, both billed like proxy calls.
   for (let call = 0; call < 2; call++) {
@@ -98,10 +126,18 @@ async function handleInbound(
     answer = generated.content;
   }
   conversation.messages.push({ role: 'assistant', content: answer, at: new Date() });
-  return sendJsonWithFaults(request, reply, decision, 200, {
-    tenant_id: tenant.id,
-    content: answer,
-    channel,
-    conversation_id: conversation.id,
-  });
+  // OutboundMessage in its struct order, with the encoder's newline; faults may still mangle it.
+  // tenant_id is the id as the request gave it (trimmed), not the stored spelling.
+  const text = `${goEscape(
+    JSON.stringify({
+      tenant_id: tenantId,
+      content: answer,
+      channel,
+      conversation_id: conversation.id,
+    }),
+  )}\n`;
+  if (decision.kind === 'malformed') return sendMalformed(reply, decision.malformedKind, text);
+  reply.code(200).type('application/json');
+  if (decision.slowBodyMs > 0) return sendSlowly(reply, text, decision.slowBodyMs);
+  return reply.send(text);
 }
