@@ -13,7 +13,7 @@ import { measureWsSoak } from './lib/figures/ws-soak';
 import { describeMachine } from './lib/machine';
 import { benchPlan } from './lib/plan';
 import { renderResults, spliceResults } from './lib/render';
-import type { BenchResults, FidelityPoint, Figure, FigureName } from './lib/results';
+import type { BenchResults, Figure, FigureName } from './lib/results';
 import { type BenchTarget, startBenchTarget } from './lib/target';
 
 /**
@@ -152,12 +152,10 @@ async function main(): Promise<number> {
     };
 
     let llmAt100: ArtilleryMeasurement | undefined;
-    let seedWrk: FidelityPoint | undefined;
     figures.fidelity = await attempt('fidelity', options, async () => {
       if (!bench) return noTarget();
       const run = await measureFidelity(bench, plan, log);
       llmAt100 = run.llmMeasurement;
-      seedWrk = run.figure.llm.wrk;
       return run.figure;
     });
     figures.ceiling = await attempt('ceiling', options, async () => {
@@ -175,7 +173,7 @@ async function main(): Promise<number> {
       return measureCeiling(bench, plan, first, log);
     });
     figures.simulatorCapacity = await attempt('simulatorCapacity', options, async () =>
-      bench ? measureCapacity(bench, plan, seedWrk, log) : noTarget(),
+      bench ? measureCapacity(bench, plan, log) : noTarget(),
     );
     figures.wsSoak = await attempt('wsSoak', options, async () =>
       bench ? measureWsSoak(bench, plan, log) : noTarget(),

@@ -19,6 +19,8 @@ export interface BenchPlan {
   ceilingToleranceMs: number;
   costSeconds: number;
   capacitySeconds: number;
+  /** wrk at the seed's LLM load, simulator and bare server each. */
+  seedLatencySeconds: number;
   capacityConnections: number;
   soakSessions: number;
   soakIntervalMs: number;
@@ -35,16 +37,17 @@ export function benchPlan(quick: boolean): BenchPlan {
     chatUsers: seed.chat.vus,
     llmThinkMs: 200,
     chatThinkMs: 1000,
-    fidelitySeconds: quick ? 3 : 15,
-    ceilingLevels: quick ? [200] : [200, 300, 400, 600, 800],
+    fidelitySeconds: quick ? 3 : 12,
+    ceilingLevels: quick ? [200] : [200, 400, 800, 1600],
     ceilingSeconds: quick ? 3 : 8,
     ceilingToleranceMs: 5,
     costSeconds: quick ? 3 : 15,
-    capacitySeconds: quick ? 2 : 5,
+    capacitySeconds: quick ? 2 : 4,
+    seedLatencySeconds: quick ? 3 : 10,
     capacityConnections: 64,
     soakSessions: quick ? 20 : 100,
     soakIntervalMs: 100,
-    soakSeconds: quick ? 6 : 30,
+    soakSeconds: quick ? 6 : 25,
     smoke: quick
       ? {
           command:

@@ -154,8 +154,8 @@ export function renderResults(r: BenchResults): string {
     );
     const a = s.addedLatency;
     out.push(
-      `\n${s.connections} connections, ${s.durationSeconds} s per route. At the seed's LLM load (100 connections, ` +
-        `200 ms think) wrk sees ${ms(a.simulatorMs.p50)} / ${ms(a.simulatorMs.p99)} (p50 / p99) from the simulator ` +
+      `\n${s.connections} connections, ${s.durationSeconds} s per route, the simulator's modelled delays (model, proxy, ` +
+        `chat) set to zero: its own cost. At the seed's LLM load (100 connections, 200 ms think, ${a.durationSeconds} s) wrk sees ${ms(a.simulatorMs.p50)} / ${ms(a.simulatorMs.p99)} (p50 / p99) from the simulator ` +
         `and ${ms(a.bareMs.p50)} / ${ms(a.bareMs.p99)} from the bare server: **the simulator adds ` +
         `${ms(a.addedMs.p50)} / ${ms(a.addedMs.p99)}** (its own server time: ${ms(a.serverMs.p50)} / ${ms(a.serverMs.p99)}).\n`,
     );
@@ -163,7 +163,7 @@ export function renderResults(r: BenchResults): string {
       [
         `- bare: \`${s.bare.command}\``,
         ...s.routes.map((r) => `- ${r.route}: \`${r.command}\``),
-        `- seed load, bare: \`${a.command}\``,
+        `- seed load: \`${a.command}\` (and the same against \`$BARE_URL\`)`,
       ].join('\n'),
     );
   } else out.push(failed(f.simulatorCapacity)!);

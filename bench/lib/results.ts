@@ -69,8 +69,9 @@ export interface GeneratorCostFigure {
   durationSeconds: number;
   exitCode: number | null;
   processes: GeneratorProcess[];
-  /** Sum over the Artillery processes. */
+  /** All Artillery processes together, over the window in which any of them sent load. */
   totalCpuPct: number;
+  /** Sum of the processes' peaks. */
   totalRssPeakMb: number;
   /** totalCpuPct over the machine's capacity (cores × 100 %). */
   shareOfMachinePct: number;
@@ -114,13 +115,17 @@ export interface SimulatorCapacityFigure {
   durationSeconds: number;
   bare: { requestsPerSecond: number; command: string };
   routes: CapacityRoute[];
-  /** At the seed's LLM load (100 users, 200 ms think), wrk against the simulator vs the bare server. */
+  /**
+   * At the seed's LLM load (100 connections, 200 ms think), wrk against the simulator vs the bare
+   * server, the simulator's modelled delays set to zero: what its own code adds.
+   */
   addedLatency: {
     simulatorMs: Quantiles;
     bareMs: Quantiles;
     addedMs: Quantiles;
     /** The simulator's own server time of those requests. */
     serverMs: Quantiles;
+    durationSeconds: number;
     command: string;
   };
 }

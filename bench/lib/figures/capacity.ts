@@ -5,14 +5,15 @@ import { ROOT } from '../../../scripts/lib/paths';
 import { stopByPid } from '../../../scripts/lib/simulator-process';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
-import type { FidelityPoint, Quantiles, SimulatorCapacityFigure } from '../results';
+import type { Quantiles, SimulatorCapacityFigure } from '../results';
 import { type BenchTarget, logInChatUser } from '../target';
 import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 
 /**
  * Figure 4: how much load the simulator itself can answer (wrk, back to back, on its hot routes)
  * relative to a bare node:http server on the same machine, and how much latency it adds at the
- * seed's load compared with that bare server.
+ * seed's load compared with that bare server. Modelled delays are zero meanwhile: they are the
+ * simulated platform's time, not the simulator's cost.
  */
 
 export const BARE_SERVER = resolve(ROOT, 'dist', 'bench', 'bare-server.js');
@@ -37,111 +38,121 @@ async function withBareServer<T>(use: (url: string) => Promise<T>): Promise<T> {
 }
 
 const q = (s: Quantiles): Quantiles => ({ p50: round2(s.p50), p99: round2(s.p99) });
+const ZERO = { kind: 'fixed', ms: 0 } as const;
+
+/**
+ * Runs `measure` with the simulator's modelled delays (model time, proxy time, chat) at zero, so
+ * that what remains is the simulator's own code; the models are restored afterwards.
+ */
+async function withoutModelledDelays<T>(target: BenchTarget, measure: () => Promise<T>): Promise<T> {
+  const saved = await target.control.getLatency();
+  await target.control.patchLatency({
+    models: { ...saved.models, modelFirstToken: ZERO, modelPerToken: ZERO, proxyApp: ZERO, chat: ZERO },
+  });
+  try {
+    return await measure();
+  } finally {
+    await target.control.patchLatency({ models: saved.models });
+  }
+}
 
 export async function measureCapacity(
   target: BenchTarget,
   plan: BenchPlan,
-  seedLoadWrk: FidelityPoint | undefined,
   log: (line: string) => void,
 ): Promise<SimulatorCapacityFigure> {
   const connections = plan.capacityConnections;
   const seconds = plan.capacitySeconds;
   const llmEnv = { WRK_SERVICE_API_KEY: target.serviceApiKey, WRK_TENANT_ID: target.tenantIds[0]! };
   const login = await logInChatUser(target);
+  const completionsPath = '/v1/chat/completions';
 
-  return withBareServer(async (bareUrl) => {
-    log(`capacity: wrk back to back, ${connections} connections, ${seconds} s per route`);
-    const bare = await runWrk({
-      url: `${bareUrl}/v1/chat/completions`,
-      shownUrl: '$BARE_URL/v1/chat/completions',
-      script: 'completions.lua',
-      connections,
-      durationSeconds: seconds,
-      env: llmEnv,
-      shownEnv: LLM_SHOWN_ENV,
-    });
-    const completions = await runWrk({
-      url: `${target.apiUrl}/v1/chat/completions`,
-      shownUrl: '$API_BASE_URL/v1/chat/completions',
-      script: 'completions.lua',
-      connections,
-      durationSeconds: seconds,
-      env: llmEnv,
-      shownEnv: LLM_SHOWN_ENV,
-    });
-    const chat = await runWrk({
-      url: `${target.webUrl}/api/chat`,
-      shownUrl: '$WEB_BASE_URL/api/chat',
-      script: 'chat.lua',
-      connections,
-      durationSeconds: seconds,
-      env: { WRK_COOKIE: login.cookie, WRK_ORIGIN: login.origin },
-      shownEnv: CHAT_SHOWN_ENV,
-    });
-    for (const [name, r] of [
-      ['bare', bare],
-      ['api.completions', completions],
-      ['web.chat', chat],
-    ] as const)
-      if (r.errors > r.requests * 0.01)
-        throw new Error(`wrk against ${name}: ${r.errors} of ${r.requests} failed`);
+  return withBareServer((bareUrl) =>
+    withoutModelledDelays(target, async () => {
+      log(
+        `capacity: wrk back to back, ${connections} connections, ${seconds} s per route, modelled delays 0`,
+      );
+      const backToBack = { connections, durationSeconds: seconds };
+      const bare = await runWrk({
+        ...backToBack,
+        url: `${bareUrl}${completionsPath}`,
+        shownUrl: `$BARE_URL${completionsPath}`,
+        script: 'completions.lua',
+        env: llmEnv,
+        shownEnv: LLM_SHOWN_ENV,
+      });
+      const completions = await runWrk({
+        ...backToBack,
+        url: `${target.apiUrl}${completionsPath}`,
+        shownUrl: `$API_BASE_URL${completionsPath}`,
+        script: 'completions.lua',
+        env: llmEnv,
+        shownEnv: LLM_SHOWN_ENV,
+      });
+      const chat = await runWrk({
+        ...backToBack,
+        url: `${target.webUrl}/api/chat`,
+        shownUrl: '$WEB_BASE_URL/api/chat',
+        script: 'chat.lua',
+        env: { WRK_COOKIE: login.cookie, WRK_ORIGIN: login.origin },
+        shownEnv: CHAT_SHOWN_ENV,
+      });
+      for (const [name, r] of [
+        ['bare', bare],
+        ['api.completions', completions],
+        ['web.chat', chat],
+      ] as const)
+        if (r.errors > r.requests * 0.01)
+          throw new Error(`wrk against ${name}: ${r.errors} of ${r.requests} failed`);
 
-    // The seed's LLM load against the bare server; the simulator's side is the fidelity figure's wrk run.
-    log(`capacity: wrk at the seed's LLM load against the bare server`);
-    const seedSeconds = seedLoadWrk?.durationSeconds ?? plan.fidelitySeconds;
-    const seedLoad = {
-      script: 'completions.lua',
-      connections: plan.llmUsers,
-      durationSeconds: seedSeconds,
-      delayMs: plan.llmThinkMs,
-      rampMs: 1000,
-      env: llmEnv,
-      shownEnv: LLM_SHOWN_ENV,
-    };
-    const bareAtSeed = await runWrk({
-      ...seedLoad,
-      url: `${bareUrl}/v1/chat/completions`,
-      shownUrl: '$BARE_URL/v1/chat/completions',
-    });
-    let simulatorMs: Quantiles;
-    let serverMs: Quantiles;
-    if (seedLoadWrk) {
-      simulatorMs = seedLoadWrk.clientMs;
-      serverMs = seedLoadWrk.serverMs;
-    } else {
+      log(
+        `capacity: wrk at the seed's LLM load, simulator and bare server, ${plan.seedLatencySeconds} s each`,
+      );
+      const seedLoad = {
+        script: 'completions.lua',
+        connections: plan.llmUsers,
+        durationSeconds: plan.seedLatencySeconds,
+        delayMs: plan.llmThinkMs,
+        rampMs: 1000,
+        env: llmEnv,
+        shownEnv: LLM_SHOWN_ENV,
+      };
+      const bareAtSeed = await runWrk({
+        ...seedLoad,
+        url: `${bareUrl}${completionsPath}`,
+        shownUrl: `$BARE_URL${completionsPath}`,
+      });
       await target.control.resetStats();
-      const sim = await runWrk({ ...seedLoad, url: `${target.apiUrl}/v1/chat/completions` });
-      simulatorMs = q(sim.latencyMs);
-      const route = (await target.control.stats()).routes['api.completions'];
-      serverMs = q(route?.latencyMs ?? { p50: Number.NaN, p99: Number.NaN });
-    }
-    const bareMs = q(bareAtSeed.latencyMs);
-    const ratio = (rps: number) => round2(rps / bare.requestsPerSecond);
-    return {
-      connections,
-      durationSeconds: seconds,
-      bare: { requestsPerSecond: round2(bare.requestsPerSecond), command: bare.command },
-      routes: [
-        {
-          route: 'api.completions',
-          requestsPerSecond: round2(completions.requestsPerSecond),
-          ratioToBare: ratio(completions.requestsPerSecond),
-          command: completions.command,
+      const simAtSeed = await runWrk({
+        ...seedLoad,
+        url: `${target.apiUrl}${completionsPath}`,
+        shownUrl: `$API_BASE_URL${completionsPath}`,
+      });
+      const server = (await target.control.stats()).routes['api.completions']?.latencyMs;
+      if (!server) throw new Error('the simulator saw no api.completions request');
+      const simulatorMs = q(simAtSeed.latencyMs);
+      const bareMs = q(bareAtSeed.latencyMs);
+      const ratio = (rps: number) => round2(rps / bare.requestsPerSecond);
+      const route = (name: string, r: typeof completions) => ({
+        route: name,
+        requestsPerSecond: round2(r.requestsPerSecond),
+        ratioToBare: ratio(r.requestsPerSecond),
+        command: r.command,
+      });
+      return {
+        connections,
+        durationSeconds: seconds,
+        bare: { requestsPerSecond: round2(bare.requestsPerSecond), command: bare.command },
+        routes: [route('api.completions', completions), route('web.chat', chat)],
+        addedLatency: {
+          simulatorMs,
+          bareMs,
+          addedMs: { p50: round2(simulatorMs.p50 - bareMs.p50), p99: round2(simulatorMs.p99 - bareMs.p99) },
+          serverMs: q(server),
+          durationSeconds: plan.seedLatencySeconds,
+          command: simAtSeed.command,
         },
-        {
-          route: 'web.chat',
-          requestsPerSecond: round2(chat.requestsPerSecond),
-          ratioToBare: ratio(chat.requestsPerSecond),
-          command: chat.command,
-        },
-      ],
-      addedLatency: {
-        simulatorMs,
-        bareMs,
-        addedMs: { p50: round2(simulatorMs.p50 - bareMs.p50), p99: round2(simulatorMs.p99 - bareMs.p99) },
-        serverMs,
-        command: bareAtSeed.command,
-      },
-    };
-  });
+      };
+    }),
+  );
 }

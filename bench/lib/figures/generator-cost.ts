@@ -75,8 +75,9 @@ export async function measureGeneratorCost(
       throw new Error(
         `no Artillery process seen (runner exit ${result.exitCode}):\n${result.output.slice(-2000)}`,
       );
-    const processes: GeneratorProcess[] = series.map((s) => {
-      const window = loadWindow(out, s.label);
+    const windows = series.map((s) => loadWindow(out, s.label));
+    const processes: GeneratorProcess[] = series.map((s, i) => {
+      const window = windows[i];
       const usage = summarize(s, window?.from, window?.to);
       return {
         scenario: s.label,
@@ -88,7 +89,13 @@ export async function measureGeneratorCost(
       };
     });
     processes.sort((a, b) => a.scenario.localeCompare(b.scenario));
-    const totalCpuPct = processes.reduce((sum, p) => sum + p.cpuPct, 0);
+    // The total over the window in which any of them sent load: each process's own window differs
+    // (a one-shot signup flow is over in seconds), so their percentages do not add up.
+    const known = windows.filter((w) => w !== undefined);
+    const from = Math.min(...known.map((w) => w.from));
+    const to = Math.max(...known.map((w) => w.to));
+    const totalCpuSeconds = series.reduce((sum, s) => sum + summarize(s, from, to).cpuSeconds, 0);
+    const totalCpuPct = to > from ? (totalCpuSeconds / ((to - from) / 1000)) * 100 : 0;
     const cores = cpus().length;
     return {
       command,
