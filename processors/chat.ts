@@ -1,6 +1,7 @@
 import type { VUContext, VUEvents } from 'artillery';
 import { CHAT_BUCKETS, type ChatBucket } from '../config/settings/chat';
 import { loadChatMessages, MessagePicker } from './lib/chat/messages';
+import { CHAT_AREA, CHAT_EMITTED_METRICS, CHAT_METRICS as M } from './lib/chat/metric-names';
 import { BucketMix } from './lib/chat/mix';
 import { chatDurationMs, chatRunSettings } from './lib/chat/settings';
 import { reportGeneratorHealth } from './lib/generator-health';
@@ -21,7 +22,11 @@ import { emitZeroSessionCounters, sendChatMessage, signUpAndLogIn, type WebClien
  *   chat.conversation_continued      answers that kept the user's conversationId
  *   chat.conversation_mismatch       answers that came back with another one (a failure)
  *   chat.users.ready / .failed       users who did / did not get a session (signup.*, login.* tell why)
+ *
+ * The names live in lib/chat/metric-names.ts, with the EMITTED_METRICS list derived from them.
  */
+
+export const EMITTED_METRICS = CHAT_EMITTED_METRICS;
 
 interface ChatUser {
   client: WebClient;
@@ -50,15 +55,15 @@ const untilDeadline = () => (runDeadline === undefined ? 0 : runDeadline - perfo
 function emitZeroCounters(events: VUEvents): void {
   emitZeroSessionCounters(events);
   for (const name of [
-    'chat.attempts',
-    'chat.success',
-    'chat.failures',
-    'chat.rate_limited',
-    'chat.conversation_continued',
-    'chat.conversation_mismatch',
-    'chat.users.ready',
-    'chat.users.failed',
-    ...CHAT_BUCKETS.map((bucket) => `chat.messages.${bucket}`),
+    M.attempts,
+    M.success,
+    M.failures,
+    M.rateLimited,
+    M.conversationContinued,
+    M.conversationMismatch,
+    M.usersReady,
+    M.usersFailed,
+    ...CHAT_BUCKETS.map(M.messages),
   ])
     count(events, name, 0);
 }
@@ -81,11 +86,11 @@ export async function startChatUser(context: VUContext, events: VUEvents): Promi
     runId: settings.LOADTEST_RUN_ID,
   });
   if (!login.ok) {
-    count(events, 'chat.users.failed');
+    count(events, M.usersFailed);
     explainOnce(login.step, login.cause, login.detail);
     return;
   }
-  count(events, 'chat.users.ready');
+  count(events, M.usersReady);
   users.set(context, { client: login.session.client });
 }
 
@@ -102,19 +107,19 @@ export async function sendChatTurn(context: VUContext, events: VUEvents): Promis
   reportGeneratorHealth(events);
   const bucket: ChatBucket = mix!.next();
   const message = picker!.next(bucket);
-  count(events, `chat.messages.${bucket}`);
+  count(events, M.messages(bucket));
 
   for (;;) {
-    count(events, 'chat.attempts');
+    count(events, M.attempts);
     const outcome = await sendChatMessage(user.client, { message, conversationId: user.conversationId });
     if (outcome.ok) {
-      observe(events, `chat.latency_ms.${bucket}`, outcome.ms);
+      observe(events, M.latencyMs(bucket), outcome.ms);
       if (user.conversationId === undefined || outcome.conversationId === user.conversationId) {
-        if (user.conversationId !== undefined) count(events, 'chat.conversation_continued');
-        count(events, 'chat.success');
+        if (user.conversationId !== undefined) count(events, M.conversationContinued);
+        count(events, M.success);
       } else {
-        count(events, 'chat.conversation_mismatch');
-        countFailure(events, 'chat', 'conversation_mismatch');
+        count(events, M.conversationMismatch);
+        countFailure(events, CHAT_AREA, 'conversation_mismatch');
         explainOnce(
           'chat',
           'conversation_mismatch',
@@ -125,15 +130,15 @@ export async function sendChatTurn(context: VUContext, events: VUEvents): Promis
       user.conversationId = outcome.conversationId;
       break;
     }
-    countFailure(events, 'chat', outcome.cause);
+    countFailure(events, CHAT_AREA, outcome.cause);
     if (outcome.cause !== 'rate_limited') {
       explainOnce('chat', outcome.cause, outcome.detail);
       break;
     }
     // Rate limiting is the web app's policy, not slowness: wait as told, record no latency, resend.
-    count(events, 'chat.rate_limited');
+    count(events, M.rateLimited);
     const waitMs = outcome.retryAfterMs ?? 1000;
-    observe(events, 'chat.retry_after_ms', waitMs);
+    observe(events, M.retryAfterMs, waitMs);
     if (waitMs >= untilDeadline()) {
       await sleep(untilDeadline());
       return;

@@ -8,7 +8,12 @@ import { causeOfStatus } from './lib/web/causes';
 import { classifyChatAnswer } from './lib/web/chat';
 import { errorText } from './lib/web/schemas';
 import { signupRunSettings } from './lib/web/signup-settings';
-import { emitZeroSessionCounters, logIn, registerAccount } from './lib/web-session';
+import {
+  emitZeroSessionCounters,
+  logIn,
+  registerAccount,
+  WEB_SESSION_EMITTED_METRICS,
+} from './lib/web-session';
 
 /**
  * The signup journey in a real browser (scenarios/signup-browser.yml, Artillery's Playwright
@@ -25,6 +30,29 @@ import { emitZeroSessionCounters, logIn, registerAccount } from './lib/web-sessi
  */
 
 type TestStep = (name: string, body: () => Promise<void>) => Promise<void>;
+
+const JOURNEY_AREA = 'browser_journey';
+
+/** The journey's own metric names; the signup and login steps name theirs in lib/web-session.ts. */
+export const JOURNEY_METRICS = {
+  attempts: `${JOURNEY_AREA}.attempts`,
+  success: `${JOURNEY_AREA}.success`,
+  failures: `${JOURNEY_AREA}.failures`,
+  limitStepP95Ms: `${JOURNEY_AREA}.limit.step_p95_ms`,
+  limitAnswerP95Ms: `${JOURNEY_AREA}.limit.answer_p95_ms`,
+  limitLcpP95Ms: `${JOURNEY_AREA}.limit.lcp_p95_ms`,
+} as const;
+const M = JOURNEY_METRICS;
+
+/**
+ * Every custom metric this processor can emit (`*`: one or more characters), for `npm run validate`;
+ * `browser.*` (steps, web vitals) is the Playwright engine's own.
+ */
+export const EMITTED_METRICS: readonly string[] = [
+  ...Object.values(JOURNEY_METRICS),
+  `${JOURNEY_AREA}.failures.*`,
+  ...WEB_SESSION_EMITTED_METRICS,
+];
 
 const MESSAGE_PLACEHOLDER = 'Send a message...';
 const FIRST_MESSAGE = 'Hello! I just signed up. Please answer with a short greeting.';
@@ -75,12 +103,12 @@ export async function signupBrowserJourney(
 ): Promise<void> {
   const settings = signupRunSettings();
   emitZeroSessionCounters(events);
-  for (const name of ['success', 'failures']) count(events, `browser_journey.${name}`, 0);
-  count(events, 'browser_journey.attempts');
+  for (const name of [M.success, M.failures]) count(events, name, 0);
+  count(events, M.attempts);
   // The gate's limits travel as metrics, so the checks read the settings (or their defaults).
-  observe(events, 'browser_journey.limit.step_p95_ms', settings.BROWSER_STEP_P95_MS);
-  observe(events, 'browser_journey.limit.answer_p95_ms', settings.BROWSER_ANSWER_P95_MS);
-  observe(events, 'browser_journey.limit.lcp_p95_ms', settings.BROWSER_LCP_P95_MS);
+  observe(events, M.limitStepP95Ms, settings.BROWSER_STEP_P95_MS);
+  observe(events, M.limitAnswerP95Ms, settings.BROWSER_ANSWER_P95_MS);
+  observe(events, M.limitLcpP95Ms, settings.BROWSER_LCP_P95_MS);
 
   const base = settings.WEB_BASE_URL;
   const transport = new BrowserRequestTransport(page.request, base, settings.SIGNUP_REQUEST_TIMEOUT);
@@ -163,9 +191,9 @@ export async function signupBrowserJourney(
       else await page.locator(`textarea[placeholder="${MESSAGE_PLACEHOLDER}"]:not([disabled])`).waitFor();
     });
 
-    count(events, 'browser_journey.success');
+    count(events, M.success);
   } catch (error) {
-    countFailure(events, 'browser_journey', causeOf(error));
+    countFailure(events, JOURNEY_AREA, causeOf(error));
     throw error;
   }
 }

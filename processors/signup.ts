@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { VUContext, VUEvents } from 'artillery';
-import { reportGeneratorHealth } from './lib/generator-health';
+import { GENERATOR_METRICS, reportGeneratorHealth } from './lib/generator-health';
 import { count, countFailure, type FailureCause, observe } from './lib/metrics';
 import { signupRunSettings } from './lib/web/signup-settings';
 import {
   emitZeroSessionCounters,
   sendChatMessage,
   signUpAndLogIn,
+  WEB_SESSION_EMITTED_METRICS,
   WEB_SESSION_METRICS,
 } from './lib/web-session';
 
@@ -78,15 +79,48 @@ export const SIGNUP_LIMITS = {
   loginP99Ms: 'login.limit.latency_p99_ms',
 } as const;
 
+const ONBOARDING_AREA = 'onboarding';
+const FIRST_CHAT_AREA = 'first_chat';
+
+/** This scenario's own metric names (the signup and login steps name theirs in lib/web-session.ts). */
+export const ONBOARDING_METRICS = {
+  attempts: `${ONBOARDING_AREA}.attempts`,
+  success: `${ONBOARDING_AREA}.success`,
+  failures: `${ONBOARDING_AREA}.failures`,
+  durationMs: `${ONBOARDING_AREA}.duration_ms`,
+  firstChatLatencyMs: `${FIRST_CHAT_AREA}.latency_ms`,
+  firstChatSuccess: `${FIRST_CHAT_AREA}.success`,
+  firstChatFailures: `${FIRST_CHAT_AREA}.failures`,
+  firstChatRequests: `${FIRST_CHAT_AREA}.requests`,
+  firstChatRequestErrors: `${FIRST_CHAT_AREA}.request_errors`,
+} as const;
+const M = ONBOARDING_METRICS;
+
+/** Every metric this processor can emit (`*`: one or more characters), for `npm run validate`. */
+export const EMITTED_METRICS: readonly string[] = [
+  ...Object.values(ONBOARDING_METRICS),
+  `${ONBOARDING_AREA}.failures.*`,
+  `${FIRST_CHAT_AREA}.failures.*`,
+  ...Object.values(SIGNUP_LIMITS),
+  ...WEB_SESSION_EMITTED_METRICS,
+  ...Object.values(GENERATOR_METRICS),
+];
+
 function emitZeroCounters(events: VUEvents): void {
   emitZeroSessionCounters(events);
-  for (const name of ['onboarding.success', 'onboarding.failures']) count(events, name, 0);
-  for (const name of ['success', 'failures', 'requests', 'request_errors'])
-    count(events, `first_chat.${name}`, 0);
+  for (const name of [
+    M.success,
+    M.failures,
+    M.firstChatSuccess,
+    M.firstChatFailures,
+    M.firstChatRequests,
+    M.firstChatRequestErrors,
+  ])
+    count(events, name, 0);
 }
 
 function onboardingFailed(events: VUEvents, step: string, cause: FailureCause, detail: string): void {
-  countFailure(events, 'onboarding', cause);
+  countFailure(events, ONBOARDING_AREA, cause);
   explainOnce(step, cause, detail);
 }
 
@@ -96,7 +130,7 @@ export async function onboardUser(context: VUContext, events: VUEvents): Promise
   emitZeroCounters(events);
   observe(events, SIGNUP_LIMITS.signupP99Ms, settings.SIGNUP_P99_MS);
   observe(events, SIGNUP_LIMITS.loginP99Ms, settings.LOGIN_P99_MS);
-  count(events, 'onboarding.attempts');
+  count(events, M.attempts);
   const started = performance.now();
 
   const authEvents = explainingAuthLatency(events, {
@@ -118,17 +152,17 @@ export async function onboardUser(context: VUContext, events: VUEvents): Promise
     typeof context.vars.firstMessage === 'string' && context.vars.firstMessage.trim()
       ? context.vars.firstMessage.trim()
       : FALLBACK_FIRST_MESSAGE;
-  count(events, 'first_chat.requests');
+  count(events, M.firstChatRequests);
   const chat = await sendChatMessage(login.session.client, { message: firstMessage });
-  if (chat.status !== undefined) observe(events, 'first_chat.latency_ms', chat.ms);
+  if (chat.status !== undefined) observe(events, M.firstChatLatencyMs, chat.ms);
   if (!chat.ok) {
-    countFailure(events, 'first_chat', chat.cause);
-    count(events, 'first_chat.request_errors');
+    countFailure(events, FIRST_CHAT_AREA, chat.cause);
+    count(events, M.firstChatRequestErrors);
     onboardingFailed(events, 'first_chat', chat.cause, chat.detail);
     return;
   }
-  count(events, 'first_chat.success');
-  count(events, 'onboarding.success');
-  observe(events, 'onboarding.duration_ms', performance.now() - started);
+  count(events, M.firstChatSuccess);
+  count(events, M.success);
+  observe(events, M.durationMs, performance.now() - started);
   reportGeneratorHealth(events);
 }

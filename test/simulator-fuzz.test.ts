@@ -393,7 +393,7 @@ export function allowedApiStatuses(request: FuzzRequest): Set<number> {
   else if (/^\/api\/tenants\/[^/]+\/terminal$/.test(path) && method === 'GET') {
     // Not an upgrade: gorilla's 400 after the container lookup (404; 500 `failed to create exec`).
     add(400, 403, 404, 500);
-  } else if (path.startsWith('/api/admin/')) add(403, 404);
+  } else if (path === '/api/admin' || path.startsWith('/api/admin/')) add(403, 404, 500);
   else if (path === '/api/channels/inbound' && method === 'POST') {
     // 500 `create conversation: tenant not found`: the router's insert fails for an unknown tenant.
     add(400, 500);

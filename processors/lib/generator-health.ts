@@ -4,12 +4,16 @@ import type { VUEvents } from 'artillery';
 /**
  * Self-monitoring of the load generator. When the generator's own event loop lags or its CPU is
  * pegged, the latencies it records are its own queueing, not the platform's: a run like that is
- * invalid, and the `generator.*` thresholds say so.
+ * invalid, and the `generator.*` checks (the report classes them as "generator saturated") say so.
  *
  * A timer samples the worker thread's event-loop delay and the process CPU once per interval;
  * samples wait in a small queue until any hook of the scenario hands us its `events` emitter
  * (processor hooks are the only way to emit metrics from a worker), so a scenario calls
  * `reportGeneratorHealth(events)` from a per-iteration hook.
+ *
+ * Checks every scenario carries (defaults: 250 ms, 90 % of one core):
+ *   generator.event_loop_lag_ms.p99 < ({{ $env.GENERATOR_LAG_P99_MS }} or 250)
+ *   generator.cpu_pct.p95 < ({{ $env.GENERATOR_CPU_P95_PCT }} or 90)
  */
 export const GENERATOR_METRICS = {
   eventLoopLagP99: 'generator.event_loop_lag_ms',
@@ -17,7 +21,14 @@ export const GENERATOR_METRICS = {
   samples: 'generator.samples',
 } as const;
 
+export const GENERATOR_EMITTED_METRICS: readonly string[] = Object.values(GENERATOR_METRICS);
+
 const SAMPLE_INTERVAL_MS = 1000;
+/**
+ * The shortest window an early sample may cover: below it one busy millisecond of module loading
+ * would read as a saturated core.
+ */
+const MIN_EARLY_WINDOW_MS = 100;
 const MAX_QUEUED = 600;
 
 interface HealthSample {
@@ -26,28 +37,41 @@ interface HealthSample {
 }
 
 const queue: HealthSample[] = [];
-let started = false;
+let delay: ReturnType<typeof monitorEventLoopDelay> | undefined;
+let lastCpu = process.cpuUsage();
+let lastAt = process.hrtime.bigint();
+let emittedAny = false;
+
+/** The window since the previous sample; undefined while it is shorter than `minWindowMs`. */
+function takeSample(minWindowMs = 0): HealthSample | undefined {
+  if (!delay) return undefined;
+  const now = process.hrtime.bigint();
+  const elapsedMicros = Number(now - lastAt) / 1000;
+  if (elapsedMicros <= 0 || elapsedMicros < minWindowMs * 1000) return undefined;
+  const cpu = process.cpuUsage(lastCpu);
+  lastCpu = process.cpuUsage();
+  lastAt = now;
+  // Percent of ONE core: above 100 means more than one core busy (main thread plus workers).
+  const cpuPercent = ((cpu.user + cpu.system) / elapsedMicros) * 100;
+  // No delay recorded yet (a window shorter than the resolution) reads as 0, not NaN.
+  const p99 = delay.count > 0 ? delay.percentile(99) / 1e6 : 0;
+  delay.reset();
+  return { lagP99Ms: p99, cpuPercent };
+}
+
+function enqueue(sample: HealthSample | undefined): void {
+  if (!sample) return;
+  if (queue.length >= MAX_QUEUED) queue.shift();
+  queue.push(sample);
+}
 
 function startSampling(): void {
-  if (started) return;
-  started = true;
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  if (delay) return;
+  delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  let lastCpu = process.cpuUsage();
-  let lastAt = process.hrtime.bigint();
-  const timer = setInterval(() => {
-    const now = process.hrtime.bigint();
-    const cpu = process.cpuUsage(lastCpu);
-    const elapsedMicros = Number(now - lastAt) / 1000;
-    lastCpu = process.cpuUsage();
-    lastAt = now;
-    // Percent of ONE core: above 100 means more than one core busy (main thread plus workers).
-    const cpuPercent = elapsedMicros > 0 ? ((cpu.user + cpu.system) / elapsedMicros) * 100 : 0;
-    const lagP99Ms = delay.percentile(99) / 1e6;
-    delay.reset();
-    if (queue.length >= MAX_QUEUED) queue.shift();
-    queue.push({ lagP99Ms, cpuPercent });
-  }, SAMPLE_INTERVAL_MS);
+  lastCpu = process.cpuUsage();
+  lastAt = process.hrtime.bigint();
+  const timer = setInterval(() => enqueue(takeSample()), SAMPLE_INTERVAL_MS);
   // Never keep a worker alive just to sample it.
   timer.unref();
 }
@@ -55,12 +79,15 @@ function startSampling(): void {
 /** Emits the queued generator samples through this VU's emitter. Cheap: call it on every iteration. */
 export function reportGeneratorHealth(events: VUEvents): void {
   startSampling();
-  // A zero counter makes the metric exist even in a run shorter than one sample interval.
+  // A run shorter than one interval would otherwise end without the metrics its checks read (and
+  // ensure fails a check on a metric that never appeared): the first call samples what it can.
+  if (!emittedAny && queue.length === 0) enqueue(takeSample(MIN_EARLY_WINDOW_MS));
   events.emit('counter', GENERATOR_METRICS.samples, queue.length);
   while (queue.length > 0) {
     const sample = queue.shift()!;
     events.emit('histogram', GENERATOR_METRICS.eventLoopLagP99, sample.lagP99Ms);
     events.emit('histogram', GENERATOR_METRICS.cpuPercent, sample.cpuPercent);
+    emittedAny = true;
   }
 }
 

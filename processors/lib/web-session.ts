@@ -26,6 +26,7 @@ import { WebClient, type WebTransport } from './web/http-client';
  *   await registerAccount(events, transport, credentials)                // signup step alone
  *   await logIn(events, transport, credentials, options)                 // login step alone (any transport)
  *   emitZeroSessionCounters(events)                                      // at VU start, for ensure checks
+ *   WEB_SESSION_EMITTED_METRICS                                          // in the processor's EMITTED_METRICS
  *
  * Flow: csrf → signup (JSON, Origin) → csrf → credentials callback (form, csrfToken, callbackUrl,
  * json=true, csrf cookie from the jar) → session. A login succeeds only when the callback set a
@@ -49,7 +50,27 @@ export const WEB_SESSION_METRICS = {
   sessionLatency: 'login.session_latency_ms',
 } as const;
 
-export type SessionStep = 'signup' | 'login';
+const SESSION_STEPS = ['signup', 'login'] as const;
+export type SessionStep = (typeof SESSION_STEPS)[number];
+
+const STEP_COUNTERS = ['attempts', 'success', 'failures', 'requests', 'request_errors'] as const;
+type StepCounter = (typeof STEP_COUNTERS)[number];
+
+/** `<step>.<counter>`: the only way counters of a step are named, so the list below cannot drift. */
+const stepCounter = (step: SessionStep, counter: StepCounter) => `${step}.${counter}`;
+
+/**
+ * Every metric the session steps can emit (`*`: one or more characters), for the EMITTED_METRICS
+ * of each processor that signs users up or logs them in (docs/DESIGN.md, Metrics).
+ */
+export const WEB_SESSION_EMITTED_METRICS: readonly string[] = [
+  ...Object.values(WEB_SESSION_METRICS),
+  ...SESSION_STEPS.flatMap((step) => [
+    ...STEP_COUNTERS.map((counter) => stepCounter(step, counter)),
+    // countFailure(events, step, cause)
+    `${step}.failures.*`,
+  ]),
+];
 
 export interface WebSession<T extends WebTransport = WebClient> {
   /** Cookie jar, Origin and timeouts of this user: pass it to sendChatMessage and friends. */
@@ -85,12 +106,10 @@ export interface WebSessionOptions {
   runId?: string;
 }
 
-const STEP_COUNTERS = ['attempts', 'success', 'failures', 'requests', 'request_errors'] as const;
-
 /** Makes every counter the session steps may emit exist, so ensure checks on them always evaluate. */
 export function emitZeroSessionCounters(events: VUEvents): void {
-  for (const step of ['signup', 'login'] as const) {
-    for (const name of STEP_COUNTERS) count(events, `${step}.${name}`, 0);
+  for (const step of SESSION_STEPS) {
+    for (const counter of STEP_COUNTERS) count(events, stepCounter(step, counter), 0);
   }
 }
 
@@ -105,7 +124,7 @@ function observeAnswered(events: VUEvents, name: string, result: StepResult<unkn
 
 function failed(events: VUEvents, step: SessionStep, failure: StepFailure): SessionFailure {
   countFailure(events, step, failure.cause);
-  count(events, `${step}.request_errors`);
+  count(events, stepCounter(step, 'request_errors'));
   return { ok: false, step, cause: failure.cause, status: failure.status, detail: failure.detail };
 }
 
@@ -123,19 +142,19 @@ export async function registerAccount(
   client: WebTransport,
   credentials: TestCredentials,
 ): Promise<{ ok: true } | SessionFailure> {
-  count(events, 'signup.attempts');
+  count(events, stepCounter('signup', 'attempts'));
   // A browser reaches the signup form through a page that fetched the CSRF pair: do the same.
-  count(events, 'signup.requests');
+  count(events, stepCounter('signup', 'requests'));
   const csrf = await fetchCsrfToken(client);
   if (!csrf.ok) return failed(events, 'signup', csrf);
   observe(events, WEB_SESSION_METRICS.csrfLatency, csrf.ms);
 
-  count(events, 'signup.requests');
+  count(events, stepCounter('signup', 'requests'));
   const signup = await signUp(client, credentials);
   // Refusals take the platform's time too (bcrypt runs before the duplicate check).
   observeAnswered(events, WEB_SESSION_METRICS.signupLatency, signup);
   if (!signup.ok) return failed(events, 'signup', signup);
-  count(events, 'signup.success');
+  count(events, stepCounter('signup', 'success'));
   return { ok: true };
 }
 
@@ -146,14 +165,14 @@ export async function logIn<T extends WebTransport>(
   credentials: TestCredentials,
   options: Pick<WebSessionOptions, 'callbackPath'> = {},
 ): Promise<SessionOutcome<T>> {
-  count(events, 'login.attempts');
+  count(events, stepCounter('login', 'attempts'));
 
-  count(events, 'login.requests');
+  count(events, stepCounter('login', 'requests'));
   const csrf = await fetchCsrfToken(client);
   if (!csrf.ok) return failed(events, 'login', csrf);
   observe(events, WEB_SESSION_METRICS.csrfLatency, csrf.ms);
 
-  count(events, 'login.requests');
+  count(events, stepCounter('login', 'requests'));
   const callback = await postCredentials(
     client,
     credentials,
@@ -163,11 +182,11 @@ export async function logIn<T extends WebTransport>(
   observeAnswered(events, WEB_SESSION_METRICS.loginLatency, callback);
   if (!callback.ok) return failed(events, 'login', callback);
 
-  count(events, 'login.requests');
+  count(events, stepCounter('login', 'requests'));
   const session = await readSession(client, callback.value);
   observeAnswered(events, WEB_SESSION_METRICS.sessionLatency, session);
   if (!session.ok) return failed(events, 'login', session);
-  count(events, 'login.success');
+  count(events, stepCounter('login', 'success'));
 
   return {
     ok: true,
