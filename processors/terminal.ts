@@ -1,6 +1,7 @@
 import type { VUContext, VUEvents } from 'artillery';
 import { count } from './lib/metrics';
 import { terminalUrl } from './lib/terminal/link';
+import { TERMINAL_METRICS as M, TERMINAL_EMITTED_METRICS } from './lib/terminal/metric-names';
 import { emitSessionStart, holdSession } from './lib/terminal/session';
 import {
   commandIntervalMs,
@@ -11,6 +12,8 @@ import {
   terminalRunSettings,
   terminalTenantIds,
 } from './lib/terminal/settings';
+
+export const EMITTED_METRICS = TERMINAL_EMITTED_METRICS;
 
 /** Spreads sessions over the tenants in order, so each tenant gets an equal share of sockets. */
 let nextTenant = 0;
@@ -33,8 +36,8 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
     settings = terminalRunSettings();
     tenants = terminalTenantIds(settings);
   } catch (error) {
-    count(events, 'terminal.sessions.failed');
-    count(events, 'terminal.session_failures.bad_settings');
+    count(events, M.sessionsFailed);
+    count(events, M.sessionFailure('bad_settings'));
     throw error;
   }
   const tenantId = tenants[nextTenant++ % tenants.length]!;
@@ -59,9 +62,9 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
     },
     events,
   );
-  if (verdict.ok) count(events, 'terminal.sessions.completed');
+  if (verdict.ok) count(events, M.sessionsCompleted);
   else {
-    count(events, 'terminal.sessions.failed');
-    count(events, `terminal.session_failures.${verdict.reason}`);
+    count(events, M.sessionsFailed);
+    count(events, M.sessionFailure(verdict.reason));
   }
 }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EnsureFile, RunManifest } from '../scripts/lib/manifest';
 import { describeFigures, PeriodParser, partialReport } from '../scripts/lib/progress';
+import { simulatorDefaults } from '../scripts/lib/run-plan';
+import { SCENARIOS, SIMULATOR_TENANT_CREDITS_CENTS } from '../scripts/lib/scenarios';
 import { type FixtureServer, startFixtureServer } from './fixtures/fixture-server';
 import { FIXTURES, fixtureScenario, RUN_JS, runCli } from './fixtures/run-cli';
 import { startSimulator } from './helpers/simulator';
@@ -300,6 +302,129 @@ describe('runner against the bundled simulator', () => {
   });
 });
 
+const createdUsers = (out: string, dir: string) =>
+  readJson<{ aggregate: { counters: Record<string, number> } }>(join(out, dir, 'output.json')).aggregate
+    .counters['vusers.created'];
+
+describe('runner: users per scenario, skips, tenants and credits (bundled simulator)', () => {
+  test('<AREA>_VUS take effect; WS_VUS=0 and a missing Chromium skip their scenario without failing the run', async () => {
+    const out = join(work, 'sim-vus');
+    const result = await runCli(
+      RUN_JS,
+      ['--scenario', 'terminal-ws,llm-proxy,signup-tenant-chat,signup-browser', '--parallel', '--out', out],
+      { env: { WS_VUS: '0', LLM_VUS: '2', SIGNUP_VUS: '2', CHROMIUM_PATH: join(work, 'no-chromium') } },
+    );
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
+    const byName = Object.fromEntries(manifest.scenarios.map((s) => [s.name, s]));
+    assert.equal(byName['terminal-ws']!.outcome, 'skipped');
+    assert.match(byName['terminal-ws']!.reason ?? '', /WS_VUS=0/);
+    assert.equal(byName['signup-browser']!.outcome, 'skipped');
+    assert.match(byName['signup-browser']!.reason ?? '', /no Chromium at .*no-chromium/);
+    assert.ok(!existsSync(join(out, 'terminal-ws', 'output.json')), 'no Artillery run for a skipped scenario');
+    assert.equal(byName['llm-proxy']!.outcome, 'pass');
+    assert.equal(byName['signup-tenant-chat']!.outcome, 'pass');
+    assert.equal(createdUsers(out, 'llm-proxy'), 2, 'LLM_VUS=2 (the smoke profile has 10)');
+    assert.equal(createdUsers(out, 'signup-tenant-chat'), 2, 'SIGNUP_VUS=2 (the smoke profile has 5)');
+    assert.deepEqual(
+      [byName['llm-proxy']!.vus, byName['signup-tenant-chat']!.vus],
+      [2, 2],
+      'the manifest records the users',
+    );
+    assert.match(result.stdout, /\[terminal-ws\] skipped: WS_VUS=0/);
+    assert.match(result.stdout, /\| terminal-ws \| SKIPPED \| 0 \| 0 \| - \| WS_VUS=0: 0 users, so nothing to run \|/);
+    assert.match(result.stdout, /\| signup-browser \| SKIPPED \| .*no Chromium at /);
+    // The LLM tenants carry credits for the profile's request rate, and the manifest says so.
+    assert.deepEqual(manifest.seeding, [
+      {
+        scenarios: ['llm-proxy'],
+        tenants: 10,
+        creditsCents: SIMULATOR_TENANT_CREDITS_CENTS,
+        via: 'simulator control API',
+      },
+    ]);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.match(report, /\| tenants for llm-proxy \| 10 via simulator control API, 10000000 cents each/);
+    assert.match(report, /### terminal-ws: SKIPPED\n\n[^\n]*\n\nSkipped: WS_VUS=0/);
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    assert.match(junit, /<testsuite name="terminal-ws" tests="1" failures="0"[^>]*>\n[^\n]*\n\s*<skipped message="WS_VUS=0/);
+  });
+
+  test('every scenario skipped: exit 2, nothing started', async () => {
+    const out = join(work, 'sim-all-skipped');
+    const result = await runCli(RUN_JS, ['--scenario', 'terminal-ws', '--out', out], { env: { WS_VUS: '0' } });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stdout, /nothing ran: every scenario was skipped/);
+    assert.doesNotMatch(result.stdout, /simulator up/);
+  });
+
+  test('container-provisioning cycles tenants of its own, polls every 20ms on the simulator; CONTAINER_VUS and WS_VUS apply', async () => {
+    const out = join(work, 'sim-container');
+    const result = await runCli(
+      RUN_JS,
+      ['--scenario', 'terminal-ws,container-provisioning', '--parallel', '--out', out],
+      { env: { WS_VUS: '1', CONTAINER_VUS: '1' } },
+    );
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
+    const [terminal, container] = manifest.scenarios;
+    assert.deepEqual(
+      [terminal!.outcome, container!.outcome],
+      ['pass', 'pass'],
+      'the terminals held while containers were cycled',
+    );
+    assert.equal(createdUsers(out, 'terminal-ws'), 1, 'WS_VUS=1 (the smoke profile has 3)');
+    assert.equal(createdUsers(out, 'container-provisioning'), 1, 'CONTAINER_VUS=1 (the smoke profile has 2)');
+    assert.ok((terminal!.tenantIds ?? []).length >= 5 && (container!.tenantIds ?? []).length >= 5);
+    assert.deepEqual(
+      terminal!.tenantIds!.filter((id) => container!.tenantIds!.includes(id)),
+      [],
+      'no tenant shared between the container cycles and the terminals',
+    );
+    assert.deepEqual(manifest.settings.TENANT_IDS, terminal!.tenantIds, 'the shared pool is the run setting');
+    assert.equal(manifest.settings.CONTAINER_POLL_INTERVAL, 20, 'simulator default: 20 ms');
+    const console = readFileSync(join(out, 'container-provisioning', 'console.log'), 'utf8');
+    assert.doesNotMatch(console, /more users than TENANT_IDS/);
+  });
+
+  test("the simulator's defaults never override the user's settings", () => {
+    const container = SCENARIOS.find((s) => s.name === 'container-provisioning')!;
+    assert.deepEqual(simulatorDefaults([container], {}), { CONTAINER_POLL_INTERVAL: '20ms' });
+    assert.deepEqual(simulatorDefaults([container], { CONTAINER_POLL_INTERVAL: '1s' }), {});
+  });
+
+  test('chat rate limited through the simulator: the run passes and the report says it is not latency', async () => {
+    const out = join(work, 'sim-chat-429');
+    const result = await runCli(
+      RUN_JS,
+      [
+        '--scenario',
+        'chat-sessions',
+        '--sim-faults',
+        JSON.stringify({ routes: { chat: { errorRate: 0.3, errorStatus: 429 } } }),
+        '--out',
+        out,
+      ],
+      { env: { CHAT_VUS: '1' } },
+    );
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(createdUsers(out, 'chat-sessions'), 1, 'CHAT_VUS=1 (the smoke profile has 5)');
+    const output = readJson<{ aggregate: { counters: Record<string, number> } }>(
+      join(out, 'chat-sessions', 'output.json'),
+    );
+    const limited = output.aggregate.counters['chat.rate_limited'] ?? 0;
+    assert.ok(limited > 0, 'some chat requests were answered 429');
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.match(
+      report,
+      new RegExp(
+        `\\*\\*chat: rate limited, not a latency failure: ${limited} requests answered 429 \\(chat\\.rate_limited\\); the users waited Retry-After before sending again \\(chat\\.retry_after_ms p95 `,
+      ),
+    );
+    assert.match(report, /#### Rate limiting \(429s and Retry-After waits: not latency\)/);
+  });
+});
+
 describe("progress from Artillery's periodic output", () => {
   test('key figures of the latest period, and partial results from every period', () => {
     const parser = new PeriodParser();
@@ -315,5 +440,28 @@ describe("progress from Artillery's periodic output", () => {
     assert.equal(partial?.aggregate.summaries['llm.latency_ms']?.p99, 70.1);
     assert.equal(partial?.intermediate.length, 1);
     assert.equal(describeFigures(undefined), 'no 10 s period reported yet');
+  });
+
+  test('gate limits (`*.limit.*`) are not live figures; the measured startup is', () => {
+    const parser = new PeriodParser();
+    const lines = [
+      'Metrics for period to: 12:00:10(+0000) (width: 9.1s)',
+      'container.attempts: ........................ 4',
+      'container.failures: ........................ 0',
+      'container.limit.startup_p95_ms:',
+      '  min: ......... 30000',
+      '  p95: ......... 30000',
+      'container.limit.success_min_pct:',
+      '  p95: ......... 90',
+      'container.startup_ms:',
+      '  min: ......... 120.5',
+      '  p95: ......... 210.3',
+      'vusers.created: ............................ 2',
+    ];
+    for (const line of lines) parser.feed(line);
+    assert.equal(
+      describeFigures(parser.latest),
+      'failures 0 | +2 vusers | container.startup_ms p95 210.3 ms',
+    );
   });
 });

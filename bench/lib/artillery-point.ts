@@ -4,6 +4,7 @@ import { ROOT } from '../../scripts/lib/paths';
 import type { LatencySummary, RouteFamily, SimStats } from '../../simulator/src/control-types';
 import {
   artilleryLabel,
+  machineBusyPct,
   ProcessTreeSampler,
   type ProcSeries,
   sampleProcess,
@@ -43,6 +44,8 @@ export interface ArtilleryMeasurement {
   windowSeconds: number;
   serverInFlightMax: number;
   generator: UsageSummary;
+  /** Busy share of the whole machine (all cores, every process, others' included), %. */
+  machineCpuPct: number;
   simulator: UsageSummary;
   stats: SimStats;
 }
@@ -117,6 +120,7 @@ export async function measureArtillery(
     serverInFlightMax: stats.inFlight[load.serverFamily].max,
     generator: summarize(generatorSeries[0]!, from, to),
     simulator: summarize(simSeries[0]!, from, to),
+    machineCpuPct: machineBusyPct(generatorSampler.machine, from, to),
     stats,
   };
 }

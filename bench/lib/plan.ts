@@ -19,6 +19,8 @@ export interface BenchPlan {
   ceilingToleranceMs: number;
   costSeconds: number;
   capacitySeconds: number;
+  /** Back-to-back wrk before measuring a route: the simulator's JIT and caches warm, not measured. */
+  warmupSeconds: number;
   /** wrk at the seed's LLM load, simulator and bare server each. */
   seedLatencySeconds: number;
   capacityConnections: number;
@@ -43,11 +45,12 @@ export function benchPlan(quick: boolean): BenchPlan {
     ceilingToleranceMs: 5,
     costSeconds: quick ? 3 : 15,
     capacitySeconds: quick ? 2 : 4,
+    warmupSeconds: quick ? 1 : 3,
     seedLatencySeconds: quick ? 3 : 10,
     capacityConnections: 64,
     soakSessions: quick ? 20 : 100,
     soakIntervalMs: 100,
-    soakSeconds: quick ? 6 : 25,
+    soakSeconds: quick ? 6 : 20,
     smoke: quick
       ? {
           command:

@@ -75,6 +75,39 @@ export function readSample(pid: number): ProcSample | undefined {
   };
 }
 
+export interface MachineSample {
+  at: number;
+  /** Jiffies all cores spent busy / in total since boot (/proc/stat `cpu` line). */
+  busy: number;
+  total: number;
+}
+
+/** The whole machine's CPU counters: other work on a shared machine shows here, not in a pid. */
+export function readMachineSample(): MachineSample | undefined {
+  const line = readText('/proc/stat')?.split('\n')[0];
+  if (!line?.startsWith('cpu ')) return undefined;
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: idle and iowait are the idle ones.
+  const total = values.slice(0, 8).reduce((sum, v) => sum + v, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return { at: Date.now(), busy: total - idle, total };
+}
+
+/** Busy share of all cores inside [fromMs, toMs], in % (100 = every core busy). */
+export function machineBusyPct(
+  samples: MachineSample[],
+  fromMs = 0,
+  toMs = Number.POSITIVE_INFINITY,
+): number {
+  const inWindow = samples.filter((s) => s.at >= fromMs && s.at <= toMs);
+  const used = inWindow.length >= 2 ? inWindow : samples;
+  if (used.length < 2) return 0;
+  const first = used[0]!;
+  const last = used[used.length - 1]!;
+  const total = last.total - first.total;
+  return total > 0 ? ((last.busy - first.busy) / total) * 100 : 0;
+}
+
 function cmdlineOf(pid: number): string {
   return (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').join(' ').trim();
 }
@@ -108,6 +141,7 @@ export function processTree(root: number): number[] {
 export class ProcessTreeSampler {
   private readonly series = new Map<number, ProcSeries>();
   private readonly ignored = new Set<number>();
+  readonly machine: MachineSample[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -129,6 +163,8 @@ export class ProcessTreeSampler {
   }
 
   private tick(): void {
+    const machine = readMachineSample();
+    if (machine) this.machine.push(machine);
     for (const pid of processTree(this.root)) {
       if (this.ignored.has(pid)) continue;
       let entry = this.series.get(pid);
@@ -182,4 +218,15 @@ export function summarize(series: ProcSeries, fromMs = 0, toMs = Number.POSITIVE
 export function artilleryLabel(cmdline: string): string | undefined {
   if (!/artillery[/\\]bin[/\\]run\b/.test(cmdline)) return undefined;
   return /([\w.-]+)\.ya?ml\b/.exec(cmdline)?.[1] ?? 'artillery';
+}
+
+/** Runs `work` and tells the machine's busy share meanwhile (all cores), %. */
+export async function withMachineBusy<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; machineCpuPct: number }> {
+  const before = readMachineSample();
+  const value = await work();
+  const after = readMachineSample();
+  const machineCpuPct = before && after ? machineBusyPct([before, after]) : 0;
+  return { value, machineCpuPct };
 }

@@ -32,6 +32,7 @@ function fidelityRow(p: FidelityPoint): string[] {
     `${ms(p.serverMs.p50)} / ${ms(p.serverMs.p99)}`,
     `**${ms(p.differenceMs.p50)} / ${ms(p.differenceMs.p99)}**`,
     p.generatorCpuPct === null ? '–' : pct(p.generatorCpuPct),
+    pct(p.machineCpuPct),
   ];
 }
 
@@ -113,7 +114,7 @@ export function renderResults(r: BenchResults): string {
           'client p99',
           'server p99',
           'difference p50 / p99',
-          'Artillery CPU',
+          'Artillery CPU (of a core)',
           'simulator CPU',
         ],
         c.levels.map((l) => [
@@ -126,6 +127,7 @@ export function renderResults(r: BenchResults): string {
           `${ms(l.differenceMs.p50)} / ${ms(l.differenceMs.p99)}`,
           pct(l.generatorCpuPct),
           pct(l.simulatorCpuPct),
+          pct(l.machineCpuPct),
         ]),
       ),
     );

@@ -38,6 +38,8 @@ export interface FidelityPoint {
   serverInFlightMax: number | null;
   /** CPU of the generator while the load ran, % of one core (Artillery only; wrk/autocannon as null). */
   generatorCpuPct: number | null;
+  /** The whole machine's busy share meanwhile (all cores, others' work included), %. */
+  machineCpuPct: number;
   command: string;
 }
 
@@ -88,6 +90,8 @@ export interface CeilingLevel {
   differenceMs: Quantiles;
   generatorCpuPct: number;
   simulatorCpuPct: number;
+  /** The whole machine's busy share (all cores, others' work included): contention shows here. */
+  machineCpuPct: number;
 }
 
 export interface CeilingFigure {

@@ -13,6 +13,8 @@ export interface RunManifest {
   /** Settings as checked, secrets reduced to "(set, redacted)". */
   settings: Record<string, unknown>;
   seededTenants: number;
+  /** Who got which seeded tenants and with how many credits (absent in runs before it was recorded). */
+  seeding?: SeedingRecord[];
   startedAt: string;
   endedAt: string | null;
   interrupted: boolean;
@@ -20,7 +22,16 @@ export interface RunManifest {
   scenarios: ScenarioRecord[];
 }
 
-export type ScenarioOutcome = 'pass' | 'threshold-failed' | 'error' | 'not-started';
+export type ScenarioOutcome = 'pass' | 'threshold-failed' | 'error' | 'not-started' | 'skipped';
+
+/** One batch of tenants the runner created for the run. */
+export interface SeedingRecord {
+  scenarios: string[];
+  tenants: number;
+  /** Credits per tenant; null when the platform decides (signup on a real platform: 1000 cents). */
+  creditsCents: number | null;
+  via: 'simulator control API' | 'signup';
+}
 
 export interface ScenarioRecord {
   name: string;
@@ -37,8 +48,12 @@ export interface ScenarioRecord {
   signal: string | null;
   timedOut: boolean;
   outcome: ScenarioOutcome;
-  /** Why, when the outcome is not pass. */
+  /** Why, when the outcome is not pass (for skipped: why it was not run). */
   reason: string | null;
+  /** Users per step the scenario ran with (the `<AREA>_VUS` setting or the profile's), when known. */
+  vus?: number | null;
+  /** TENANT_IDS this scenario was given, when the runner decided them (seeded tenants). */
+  tenantIds?: string[];
   checksPassed: number;
   checksFailed: number;
   /** output.json was rebuilt from Artillery's periodic console output (it stopped before writing it). */

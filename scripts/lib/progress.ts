@@ -66,6 +66,8 @@ export class PeriodParser {
   }
 }
 
+const GATE_LIMIT = /\.limit\./;
+
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /** One short line of the figures people watch: rate, p95, failures, users. */
@@ -76,18 +78,21 @@ export function describeFigures(figures: PeriodFigures | undefined, phase?: stri
   const rate = figures.rates['http.request_rate'];
   if (rate !== undefined) parts.push(`${fmt(rate)} req/s`);
   // Scenarios that send from processor code report their own `<area>.latency_ms` instead of http.*.
-  const latency = [
-    'http.response_time',
-    ...Object.keys(figures.summaries).filter((n) => /latency_ms$/.test(n)),
-  ].find((n) => figures.summaries[n]?.p95 !== undefined);
+  // `<area>.limit.*` are the gate's limits travelling as constant histograms, not measurements.
+  const measured = Object.keys(figures.summaries).filter((n) => !GATE_LIMIT.test(n));
+  const latency = ['http.response_time', ...measured.filter((n) => /latency_ms$/.test(n))].find(
+    (n) => figures.summaries[n]?.p95 !== undefined,
+  );
   if (latency) parts.push(`${latency} p95 ${fmt(figures.summaries[latency]!.p95!)} ms`);
   const failures = Object.entries(c)
     .filter(([name]) => name.startsWith('errors.') || /\.failures$/.test(name) || name === 'vusers.failed')
     .reduce((sum, [, v]) => sum + v, 0);
   parts.push(`failures ${fmt(failures)}`);
   if (c['vusers.created'] !== undefined) parts.push(`+${fmt(c['vusers.created'])} vusers`);
-  const custom = Object.entries(figures.summaries).find(([name]) => /(rtt|ttft|startup|overhead)/.test(name));
-  if (custom?.[1].p95 !== undefined) parts.push(`${custom[0]} p95 ${fmt(custom[1].p95)} ms`);
+  const custom = measured.find(
+    (name) => /(rtt|ttft|startup|overhead)/.test(name) && figures.summaries[name]?.p95 !== undefined,
+  );
+  if (custom) parts.push(`${custom} p95 ${fmt(figures.summaries[custom]!.p95!)} ms`);
   return parts.join(' | ');
 }
 

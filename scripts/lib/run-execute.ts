@@ -4,11 +4,12 @@ import { isAbsolute, join, relative } from 'node:path';
 import { checkSettings, isSecretSetting, publicSettings } from '../../config/settings/index';
 import { SimControlClient } from '../../simulator/src/control-client';
 import { type ArtilleryRunResult, runArtillery } from './artillery-run';
-import type { EnsureFile, RunManifest, ScenarioOutcome, ScenarioRecord } from './manifest';
+import type { EnsureFile, RunManifest, ScenarioOutcome, ScenarioRecord, SeedingRecord } from './manifest';
 import { ROOT } from './paths';
 import { describeFigures, PeriodParser, partialReport } from './progress';
 import { makeRedactor, type Redactor } from './redact';
-import type { PlannedScenario, RunPlan } from './run-plan';
+import { type PlannedScenario, type RunPlan, simulatorDefaults } from './run-plan';
+import { SIMULATOR_TENANT_CREDITS_CENTS } from './scenarios';
 import { seedTenantsBySignup } from './signup-seeder';
 import { launchSimulator, type SimulatorProcess } from './simulator-process';
 import { vusOverrides } from './vus-override';
@@ -89,7 +90,11 @@ function outcomeOf(result: ArtilleryRunResult): { outcome: ScenarioOutcome; reas
 interface SimGroup {
   key: string;
   args: string[];
-  seedTenants: number;
+  /** Size of the tenant pool the group's scenarios share (0: none needed). */
+  sharedTenants: number;
+  sharedBy: string[];
+  /** Scenarios that get tenants of their own (container cycling must not stop a neighbour's). */
+  ownTenants: PlannedScenario[];
   process?: SimulatorProcess;
   env: Record<string, string>;
 }
@@ -118,11 +123,12 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
     },
     settings: publicSettings(plan.settings),
     seededTenants: 0,
+    seeding: [],
     startedAt: new Date().toISOString(),
     endedAt: null,
     interrupted: false,
     exitCode: null,
-    scenarios: plan.scenarios.map(({ entry, expectedMs }, index) => ({
+    scenarios: plan.scenarios.map(({ entry, expectedMs, vus, skip }, index) => ({
       name: entry.name,
       script: display(entry.path),
       area: entry.area,
@@ -134,8 +140,9 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
       exitCode: null,
       signal: null,
       timedOut: false,
-      outcome: 'not-started',
-      reason: null,
+      outcome: skip === undefined ? 'not-started' : 'skipped',
+      reason: skip ?? null,
+      vus: vus ?? null,
       checksPassed: 0,
       checksFailed: 0,
       partialResults: false,
@@ -148,23 +155,40 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
 
   const groups = new Map<string, SimGroup>();
   const groupOf = new Map<string, SimGroup>();
+  /** Per scenario: what it gets on top of its group's environment (own tenants, simulator defaults). */
+  const ownEnv = new Map<string, Record<string, string>>();
   let redact: Redactor = makeRedactor(secretValues(plan.env));
   const scenarioEnv = new Map<string, Record<string, string>>();
   let startFailure: string | undefined;
+  const seeding: SeedingRecord[] = manifest.seeding!;
+  const toRun = plan.scenarios.filter((s) => s.skip === undefined);
+  for (const [index, planned] of plan.scenarios.entries())
+    if (planned.skip !== undefined) log(`[${planned.entry.name}] skipped: ${manifest.scenarios[index]!.reason}`);
+  const recordOf = (name: string) => manifest.scenarios.find((r) => r.name === name)!;
 
   try {
     // Bring the target up and give it tenants.
     if (plan.target.kind === 'simulator') {
-      for (const { entry } of plan.scenarios) {
+      for (const planned of toRun) {
+        const { entry } = planned;
         const key = JSON.stringify(entry.simulator.args);
-        const group = groups.get(key) ?? { key, args: entry.simulator.args, seedTenants: 0, env: {} };
-        group.seedTenants = Math.max(
-          group.seedTenants,
-          plan.options.seedTenants ?? 0,
-          entry.simulator.seedTenants,
-        );
+        const group: SimGroup = groups.get(key) ?? {
+          key,
+          args: entry.simulator.args,
+          sharedTenants: 0,
+          sharedBy: [],
+          ownTenants: [],
+          env: {},
+        };
+        if (entry.simulator.ownTenants) group.ownTenants.push(planned);
+        else {
+          const wanted = Math.max(plan.options.seedTenants ?? 0, entry.simulator.seedTenants);
+          group.sharedTenants = Math.max(group.sharedTenants, wanted);
+          if (wanted > 0) group.sharedBy.push(entry.name);
+        }
         groups.set(key, group);
         groupOf.set(entry.name, group);
+        ownEnv.set(entry.name, simulatorDefaults([entry], plan.env));
       }
       for (const group of groups.values()) {
         if (signal.aborted) break;
@@ -177,12 +201,38 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
           `simulator up (pid ${group.process.pid}) at ${group.process.env.WEB_BASE_URL} / ${group.process.env.API_BASE_URL}`,
         );
         group.env = { ...group.process.env };
-        if (group.seedTenants > 0) {
-          const control = new SimControlClient(group.env.SIM_CONTROL_URL!, group.env.SIM_ADMIN_TOKEN!);
-          const seeded = await control.seedTenants(group.seedTenants, plan.runId);
-          group.env.TENANT_IDS = seeded.tenantIds.join(',');
+        const control = new SimControlClient(group.env.SIM_CONTROL_URL!, group.env.SIM_ADMIN_TOKEN!);
+        const seed = async (count: number, tag: string, scenarios: string[]) => {
+          const seeded = await control.seedTenants(count, tag, { creditsCents: SIMULATOR_TENANT_CREDITS_CENTS });
           manifest.seededTenants += seeded.tenantIds.length;
-          log(`seeded ${seeded.tenantIds.length} tenants (tag ${plan.runId})`);
+          seeding.push({
+            scenarios,
+            tenants: seeded.tenantIds.length,
+            creditsCents: SIMULATOR_TENANT_CREDITS_CENTS,
+            via: 'simulator control API',
+          });
+          log(
+            `seeded ${seeded.tenantIds.length} tenants for ${scenarios.join(', ')} (tag ${tag}, ${SIMULATOR_TENANT_CREDITS_CENTS} cents each)`,
+          );
+          return seeded.tenantIds;
+        };
+        if (group.sharedTenants > 0) {
+          const ids = await seed(group.sharedTenants, plan.runId, group.sharedBy);
+          group.env.TENANT_IDS = ids.join(',');
+          for (const name of group.sharedBy) recordOf(name).tenantIds = ids;
+        }
+        for (const planned of group.ownTenants) {
+          const record = recordOf(planned.entry.name);
+          // At least one tenant per user: a tenant is cycled by one user at a time.
+          const count = Math.max(
+            planned.entry.simulator.seedTenants,
+            plan.options.seedTenants ?? 0,
+            planned.vus ?? 0,
+            1,
+          );
+          const ids = await seed(count, record.dataTag, [planned.entry.name]);
+          record.tenantIds = ids;
+          ownEnv.set(planned.entry.name, { ...ownEnv.get(planned.entry.name), TENANT_IDS: ids.join(',') });
         }
       }
     } else if (plan.options.seedTenants !== undefined) {
@@ -195,23 +245,38 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
       const group: SimGroup = {
         key: 'real',
         args: [],
-        seedTenants: 0,
+        sharedTenants: 0,
+        sharedBy: [],
+        ownTenants: [],
         env: { TENANT_IDS: seeded.map((t) => t.tenantId).join(',') },
       };
-      for (const { entry } of plan.scenarios) groupOf.set(entry.name, group);
+      for (const { entry } of toRun) {
+        groupOf.set(entry.name, group);
+        recordOf(entry.name).tenantIds = seeded.map((t) => t.tenantId);
+      }
       manifest.seededTenants = seeded.length;
+      seeding.push({
+        scenarios: toRun.map((s) => s.entry.name),
+        tenants: seeded.length,
+        creditsCents: null,
+        via: 'signup',
+      });
       log(`created ${seeded.length} tenants (accounts loadtest+${plan.runId}-N-*@example.com)`);
     }
     // The real values are known now: check them again, with every cross-setting rule.
-    for (const { entry } of plan.scenarios) {
-      const env = { ...plan.env, ...(groupOf.get(entry.name)?.env ?? {}) };
+    for (const { entry } of toRun) {
+      const targetEnv = { ...(groupOf.get(entry.name)?.env ?? {}), ...(ownEnv.get(entry.name) ?? {}) };
+      const env = { ...plan.env, ...targetEnv };
       const recheck = checkSettings(env, [entry.area]);
       if (!recheck.ok) throw new Error(`settings rejected for ${entry.name}: ${recheck.problems.join('; ')}`);
-      Object.assign(manifest.settings, publicSettings(recheck.settings));
+      const visible = publicSettings(recheck.settings);
+      // A scenario's private tenants are in its record, not the run's shared TENANT_IDS.
+      if (entry.simulator.ownTenants && plan.target.kind === 'simulator') delete visible.TENANT_IDS;
+      Object.assign(manifest.settings, visible);
       const prepared = entry.prepare?.(env, plan.profile) ?? { problems: [], env: {} };
       if (prepared.problems.length > 0)
         throw new Error(`settings rejected for ${entry.name}: ${prepared.problems.join('; ')}`);
-      scenarioEnv.set(entry.name, { ...(groupOf.get(entry.name)?.env ?? {}), ...prepared.env });
+      scenarioEnv.set(entry.name, { ...targetEnv, ...prepared.env });
     }
     writeManifest();
   } catch (error) {
@@ -223,7 +288,8 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
 
   if (startFailure !== undefined || signal.aborted) {
     if (startFailure) log(redact(startFailure));
-    for (const record of manifest.scenarios) record.reason = startFailure ?? 'interrupted before start';
+    for (const record of manifest.scenarios)
+      if (record.outcome !== 'skipped') record.reason = startFailure ?? 'interrupted before start';
   } else {
     const runOne = (planned: PlannedScenario, index: number) =>
       runScenario(
@@ -235,9 +301,10 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
         hooks,
       );
     try {
-      if (plan.options.parallel) await Promise.all(plan.scenarios.map(runOne));
+      const indexed = plan.scenarios.map((planned, index) => ({ planned, index })).filter((s) => !s.planned.skip);
+      if (plan.options.parallel) await Promise.all(indexed.map(({ planned, index }) => runOne(planned, index)));
       else
-        for (const [index, planned] of plan.scenarios.entries()) {
+        for (const { planned, index } of indexed) {
           if (signal.aborted) break;
           await runOne(planned, index);
         }
@@ -250,9 +317,11 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
 
   manifest.interrupted = signal.aborted;
   manifest.endedAt = new Date().toISOString();
-  const outcomes = manifest.scenarios.map((s) => s.outcome);
+  const outcomes = manifest.scenarios.map((s) => s.outcome).filter((o) => o !== 'skipped');
+  // Nothing measured is no pass: a gate that ran no check must not open.
+  if (outcomes.length === 0) log('nothing ran: every scenario was skipped');
   const exitCode: 0 | 1 | 2 =
-    startFailure !== undefined || manifest.interrupted || outcomes.includes('not-started')
+    startFailure !== undefined || manifest.interrupted || outcomes.length === 0 || outcomes.includes('not-started')
       ? 2
       : outcomes.every((o) => o === 'pass')
         ? 0
@@ -293,7 +362,12 @@ async function runScenario(
   const vusText = planned.entry.vusSetting ? plan.env[planned.entry.vusSetting] : undefined;
   const overrides =
     vusText && /^\d+$/.test(vusText)
-      ? vusOverrides(readFileSync(planned.entry.path, 'utf8'), plan.profile, Number(vusText))
+      ? vusOverrides(
+          readFileSync(planned.entry.path, 'utf8'),
+          plan.profile,
+          Number(vusText),
+          `${planned.entry.vusSetting}=${vusText}`,
+        )
       : undefined;
   let result: ArtilleryRunResult;
   try {

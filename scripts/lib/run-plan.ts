@@ -1,13 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { PROFILE_NAMES, PROFILES, type ProfileName, type ScenarioArea } from '../../config/profiles';
+import {
+  BROWSER_JOURNEYS,
+  PROFILE_NAMES,
+  PROFILES,
+  type ProfileName,
+  type ScenarioArea,
+} from '../../config/profiles';
 import { RUN_ID } from '../../config/settings/common';
 import { checkSettings } from '../../config/settings/index';
 import { parseEnvFile } from './env-file';
 import { remoteTargetProblems } from './remote-guard';
 import { parseRunOptions, type RunOptions } from './run-options';
-import { defaultSmokeScenarios, resolveScenario, SCENARIO_NAMES, type ScenarioEntry } from './scenarios';
+import {
+  DEFAULT_CHROMIUM_PATH,
+  defaultSmokeScenarios,
+  resolveScenario,
+  SCENARIO_NAMES,
+  type ScenarioEntry,
+} from './scenarios';
 
 /** Everything a run needs, decided and checked before any process starts or any request is sent. */
 export interface RunPlan {
@@ -27,6 +39,10 @@ export interface PlannedScenario {
   entry: ScenarioEntry;
   expectedMs: number;
   timeoutMs: number;
+  /** Users per step: the `<AREA>_VUS` setting, else the profile's; undefined for an unregistered script without one. */
+  vus: number | undefined;
+  /** Why the scenario is not run (no users, no browser): recorded as skipped, never as failed. */
+  skip: string | undefined;
 }
 
 export type PlanResult = { ok: true; plan: RunPlan } | { ok: false; problems: string[] };
@@ -67,6 +83,36 @@ export function expectedDurationMs(profile: ProfileName, area: ScenarioArea): nu
   return work + STARTUP_MS;
 }
 
+/** Users per step and where the number comes from (for the line that explains a skip). */
+export function effectiveVus(
+  entry: ScenarioEntry,
+  profile: ProfileName,
+  env: Record<string, string>,
+): { vus: number | undefined; source: string } {
+  const setting = entry.vusSetting;
+  const text = setting ? env[setting] : undefined;
+  if (setting && text !== undefined && /^\d+$/.test(text)) return { vus: Number(text), source: `${setting}=${text}` };
+  if (!entry.registered) return { vus: undefined, source: 'the script' };
+  const vus = entry.browser ? BROWSER_JOURNEYS[profile] : PROFILES[profile][entry.area].vus;
+  return { vus, source: `the ${profile} profile` };
+}
+
+/** Why a scenario cannot or need not run here, or undefined when it runs. */
+export function skipReason(
+  entry: ScenarioEntry,
+  vus: ReturnType<typeof effectiveVus>,
+  env: Record<string, string>,
+  fileExists: (path: string) => boolean = existsSync,
+): string | undefined {
+  if (vus.vus === 0) return `${vus.source}: 0 users, so nothing to run`;
+  if (entry.browser) {
+    const chromium = env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM_PATH;
+    if (!fileExists(chromium))
+      return `no Chromium at ${chromium} (install chromium, or set CHROMIUM_PATH to its binary)`;
+  }
+  return undefined;
+}
+
 function newRunId(profile: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
   return `${stamp}-${profile}-${randomBytes(2).toString('hex')}`;
@@ -99,6 +145,9 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
       target = { kind: 'env-file', file };
     }
   }
+  // scenarios/signup-browser.yml reads `{{ $env.CHROMIUM_PATH }}` and Artillery templating has no
+  // defaults: the runner always hands a value over.
+  env.CHROMIUM_PATH ||= DEFAULT_CHROMIUM_PATH;
   if (target.kind === 'simulator') {
     for (const name of SIMULATOR_PROVIDED) delete env[name];
   } else if (options.simFaults !== undefined) {
@@ -129,11 +178,20 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
     }
   }
 
+  const skips = new Map<string, string>();
+  const vusOf = new Map<string, number | undefined>();
+  for (const entry of scenarios) {
+    const vus = effectiveVus(entry, profile, env);
+    vusOf.set(entry.name, vus.vus);
+    const reason = skipReason(entry, vus, env);
+    if (reason !== undefined) skips.set(entry.name, reason);
+  }
+
   // Settings: every variable the chosen scenarios read, checked by schema.
   const areas = scenarios.map((s) => s.area);
   const checkEnv =
     target.kind === 'simulator'
-      ? { ...env, ...PENDING_VALUES }
+      ? { ...env, ...simulatorDefaults(scenarios, env), ...PENDING_VALUES }
       : options.seedTenants !== undefined
         ? { ...env, TENANT_IDS: PENDING_VALUES.TENANT_IDS! }
         : env;
@@ -154,6 +212,7 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
         }),
       );
       for (const scenario of scenarios) {
+        if (skips.has(scenario.name)) continue;
         for (const name of scenario.requiresOnRealTarget) {
           if (name === 'TENANT_IDS' && options.seedTenants !== undefined) continue;
           if (settings[name] !== undefined) continue;
@@ -169,7 +228,8 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
 
   if (checked.ok)
     for (const scenario of scenarios)
-      if (scenario.prepare) problems.push(...scenario.prepare(checkEnv, profile).problems);
+      if (scenario.prepare && !skips.has(scenario.name))
+        problems.push(...scenario.prepare(checkEnv, profile).problems);
 
   // Where results go: a fresh folder, never on top of an earlier run.
   const requestedRunId = settings.LOADTEST_RUN_ID as string | undefined;
@@ -192,11 +252,29 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
       outDir,
       scenarios: scenarios.map((entry) => {
         const expectedMs = expectedDurationMs(profile, entry.area);
-        return { entry, expectedMs, timeoutMs: expectedMs * 2 + 120_000 };
+        return {
+          entry,
+          expectedMs,
+          timeoutMs: expectedMs * 2 + 120_000,
+          vus: vusOf.get(entry.name),
+          skip: skips.get(entry.name),
+        };
       }),
       target,
       env,
       settings,
     },
   };
+}
+
+/** The scenarios' simulator-only defaults, for the settings a user did not set. */
+export function simulatorDefaults(
+  scenarios: readonly ScenarioEntry[],
+  env: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const scenario of scenarios)
+    for (const [name, value] of Object.entries(scenario.simulator.defaults ?? {}))
+      if (env[name] === undefined || env[name] === '') out[name] = value;
+  return out;
 }

@@ -7,6 +7,7 @@ import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
 import type { Quantiles, SimulatorCapacityFigure } from '../results';
 import { type BenchTarget, logInChatUser } from '../target';
+import { chatEnv, warmUp } from '../warmup';
 import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 
 /**
@@ -73,6 +74,9 @@ export async function measureCapacity(
         `capacity: wrk back to back, ${connections} connections, ${seconds} s per route, modelled delays 0`,
       );
       const backToBack = { connections, durationSeconds: seconds };
+      const completionsUrl = `${target.apiUrl}${completionsPath}`;
+      const chatUrl = `${target.webUrl}/api/chat`;
+      await warmUp(`${bareUrl}${completionsPath}`, 'completions.lua', llmEnv, plan.warmupSeconds);
       const bare = await runWrk({
         ...backToBack,
         url: `${bareUrl}${completionsPath}`,
@@ -81,20 +85,22 @@ export async function measureCapacity(
         env: llmEnv,
         shownEnv: LLM_SHOWN_ENV,
       });
+      await warmUp(completionsUrl, 'completions.lua', llmEnv, plan.warmupSeconds);
       const completions = await runWrk({
         ...backToBack,
-        url: `${target.apiUrl}${completionsPath}`,
+        url: completionsUrl,
         shownUrl: `$API_BASE_URL${completionsPath}`,
         script: 'completions.lua',
         env: llmEnv,
         shownEnv: LLM_SHOWN_ENV,
       });
+      await warmUp(chatUrl, 'chat.lua', chatEnv(login), plan.warmupSeconds);
       const chat = await runWrk({
         ...backToBack,
-        url: `${target.webUrl}/api/chat`,
+        url: chatUrl,
         shownUrl: '$WEB_BASE_URL/api/chat',
         script: 'chat.lua',
-        env: { WRK_COOKIE: login.cookie, WRK_ORIGIN: login.origin },
+        env: chatEnv(login),
         shownEnv: CHAT_SHOWN_ENV,
       });
       for (const [name, r] of [

@@ -34,12 +34,13 @@ export function ceilingLevel(users: number, thinkMs: number, m: ArtilleryMeasure
     differenceMs: { p50: round2(m.client.p50 - m.server.p50), p99: round2(m.client.p99 - m.server.p99) },
     generatorCpuPct: round2(m.generator.cpuPct),
     simulatorCpuPct: round2(m.simulator.cpuPct),
+    machineCpuPct: round2(m.machineCpuPct),
   };
 }
 
 function saturationOf(level: CeilingLevel): string | undefined {
   if (level.achievedRatio < FALLING_BEHIND_RATIO)
-    return `sent ${Math.round(level.achievedRatio * 100)}% of the expected rate (generator CPU ${Math.round(level.generatorCpuPct)}%, simulator CPU ${Math.round(level.simulatorCpuPct)}%)`;
+    return `sent ${Math.round(level.achievedRatio * 100)}% of the expected rate; CPU: generator ${Math.round(level.generatorCpuPct)}% of a core, simulator ${Math.round(level.simulatorCpuPct)}%, whole machine ${Math.round(level.machineCpuPct)}% busy`;
   if (level.generatorCpuPct >= CPU_BOUND_PCT)
     return `generator CPU ${Math.round(level.generatorCpuPct)}% of a core (its worker thread is the limit)`;
   return undefined;

@@ -3,8 +3,10 @@ import { type ArtilleryMeasurement, measureArtillery } from '../artillery-point'
 import { autocannonCommand, runAutocannon } from '../autocannon';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
+import { withMachineBusy } from '../proc-sampler';
 import type { FidelityFigure, FidelityPoint, FidelityWorkload, Quantiles } from '../results';
 import { type BenchTarget, logInChatUser } from '../target';
+import { chatEnv, warmUp } from '../warmup';
 import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 
 /**
@@ -33,6 +35,7 @@ function point(
     requestsPerSecond: number;
     serverInFlightMax: number | null;
     generatorCpuPct: number | null;
+    machineCpuPct: number;
     command: string;
   },
 ): FidelityPoint {
@@ -48,6 +51,7 @@ function point(
     differenceMs: minus(q(client), q(server)),
     serverInFlightMax: extra.serverInFlightMax,
     generatorCpuPct: extra.generatorCpuPct === null ? null : round2(extra.generatorCpuPct),
+    machineCpuPct: round2(extra.machineCpuPct),
     command: extra.command,
   };
 }
@@ -57,8 +61,27 @@ export function artilleryPoint(users: number, seconds: number, m: ArtilleryMeasu
     requestsPerSecond: m.requestsPerSecond,
     serverInFlightMax: m.serverInFlightMax,
     generatorCpuPct: m.generator.cpuPct,
+    machineCpuPct: m.machineCpuPct,
     command: m.command,
   });
+}
+
+/**
+ * A figure over requests that mostly failed would compare error paths: more than 1 % failed and
+ * the point is refused.
+ */
+function requireHealthy(what: string, requests: number, failures: number): void {
+  if (requests === 0 || failures > requests * 0.01)
+    throw new Error(
+      `${what}: ${failures} of ${requests} requests failed; the figure would not be about the route`,
+    );
+}
+
+function serverFailures(stats: { status: Record<string, number> } | undefined): number {
+  if (!stats) return 0;
+  return Object.entries(stats.status)
+    .filter(([status]) => !/^2\d\d$/.test(status))
+    .reduce((sum, [, n]) => sum + n, 0);
 }
 
 /** The server-side summary of one route since the last reset. */
@@ -103,6 +126,15 @@ export async function measureFidelity(
   const seconds = plan.fidelitySeconds;
   const timeoutMs = seconds * 1000 + 90_000;
 
+  const tenantId = target.tenantIds[0]!;
+  const completionsUrl = `${target.apiUrl}/v1/chat/completions`;
+  const chatUrl = `${target.webUrl}/api/chat`;
+  const login = await logInChatUser(target);
+  const llmEnv = { WRK_SERVICE_API_KEY: target.serviceApiKey, WRK_TENANT_ID: tenantId };
+  log(`fidelity: warming the simulator's routes up (${plan.warmupSeconds} s each)`);
+  await warmUp(completionsUrl, 'completions.lua', llmEnv, plan.warmupSeconds);
+  await warmUp(chatUrl, 'chat.lua', chatEnv(login), plan.warmupSeconds);
+
   // LLM proxy at 100 users.
   const llmUsers = plan.llmUsers;
   log(`fidelity: Artillery, LLM proxy, ${llmUsers} users, ${seconds} s`);
@@ -114,23 +146,30 @@ export async function measureFidelity(
     serverFamily: 'llm',
     timeoutMs,
   });
+  requireHealthy(
+    'Artillery, LLM proxy',
+    llm.server.count,
+    serverFailures(llm.stats.routes['api.completions']),
+  );
   const llmArtillery = artilleryPoint(llmUsers, seconds, llm);
 
-  const tenantId = target.tenantIds[0]!;
-  const completionsUrl = `${target.apiUrl}/v1/chat/completions`;
   log(`fidelity: wrk, LLM proxy, ${llmUsers} connections, ${plan.llmThinkMs} ms think`);
   await target.control.resetStats();
-  const wrkLlm = await runWrk({
-    url: completionsUrl,
-    shownUrl: '$API_BASE_URL/v1/chat/completions',
-    script: 'completions.lua',
-    connections: llmUsers,
-    durationSeconds: seconds,
-    delayMs: plan.llmThinkMs,
-    rampMs: 1000,
-    env: { WRK_SERVICE_API_KEY: target.serviceApiKey, WRK_TENANT_ID: tenantId },
-    shownEnv: LLM_SHOWN_ENV,
-  });
+  const wrkLlmRun = await withMachineBusy(() =>
+    runWrk({
+      url: completionsUrl,
+      shownUrl: '$API_BASE_URL/v1/chat/completions',
+      script: 'completions.lua',
+      connections: llmUsers,
+      durationSeconds: seconds,
+      delayMs: plan.llmThinkMs,
+      rampMs: 1000,
+      env: llmEnv,
+      shownEnv: LLM_SHOWN_ENV,
+    }),
+  );
+  const wrkLlm = wrkLlmRun.value;
+  requireHealthy('wrk, LLM proxy', wrkLlm.requests, wrkLlm.errors);
   const wrkLlmServer = await serverTime(target, 'api.completions');
   const llmWrk = point(
     'wrk',
@@ -142,6 +181,7 @@ export async function measureFidelity(
       requestsPerSecond: wrkLlm.requestsPerSecond,
       serverInFlightMax: wrkLlmServer.inFlight,
       generatorCpuPct: null,
+      machineCpuPct: wrkLlmRun.machineCpuPct,
       command: wrkLlm.command,
     },
   );
@@ -162,12 +202,15 @@ export async function measureFidelity(
     ratePerUser: llm.requestsPerSecond / llmUsers,
     durationSeconds: seconds,
   };
-  const acLlm = await runAutocannon(llmLoad);
+  const acLlmRun = await withMachineBusy(() => runAutocannon(llmLoad));
+  const acLlm = acLlmRun.value;
+  requireHealthy('autocannon, LLM proxy', acLlm.requests, acLlm.errors);
   const acLlmServer = await serverTime(target, 'api.completions');
   const llmAutocannon = point('autocannon', llmUsers, seconds, acLlm.latencyMs, acLlmServer.summary, {
     requestsPerSecond: acLlm.requestsPerSecond,
     serverInFlightMax: acLlmServer.inFlight,
     generatorCpuPct: null,
+    machineCpuPct: acLlmRun.machineCpuPct,
     command: autocannonCommand(llmLoad, '$API_BASE_URL/v1/chat/completions', [
       'content-type=application/json',
       'x-service-api-key=$SERVICE_API_KEY',
@@ -189,23 +232,26 @@ export async function measureFidelity(
     serverFamily: 'chat',
     timeoutMs,
   });
+  requireHealthy('Artillery, chat', chat.server.count, serverFailures(chat.stats.routes['web.chat']));
   const chatArtillery = artilleryPoint(chatUsers, seconds, chat);
 
-  const login = await logInChatUser(target);
-  const chatUrl = `${target.webUrl}/api/chat`;
   log(`fidelity: wrk, chat, ${chatUsers} connections, ${plan.chatThinkMs} ms think`);
   await target.control.resetStats();
-  const wrkChat = await runWrk({
-    url: chatUrl,
-    shownUrl: '$WEB_BASE_URL/api/chat',
-    script: 'chat.lua',
-    connections: chatUsers,
-    durationSeconds: seconds,
-    delayMs: plan.chatThinkMs,
-    rampMs: 1000,
-    env: { WRK_COOKIE: login.cookie, WRK_ORIGIN: login.origin },
-    shownEnv: CHAT_SHOWN_ENV,
-  });
+  const wrkChatRun = await withMachineBusy(() =>
+    runWrk({
+      url: chatUrl,
+      shownUrl: '$WEB_BASE_URL/api/chat',
+      script: 'chat.lua',
+      connections: chatUsers,
+      durationSeconds: seconds,
+      delayMs: plan.chatThinkMs,
+      rampMs: 1000,
+      env: chatEnv(login),
+      shownEnv: CHAT_SHOWN_ENV,
+    }),
+  );
+  const wrkChat = wrkChatRun.value;
+  requireHealthy('wrk, chat', wrkChat.requests, wrkChat.errors);
   const wrkChatServer = await serverTime(target, 'web.chat');
   const chatWrk = point(
     'wrk',
@@ -217,6 +263,7 @@ export async function measureFidelity(
       requestsPerSecond: wrkChat.requestsPerSecond,
       serverInFlightMax: wrkChatServer.inFlight,
       generatorCpuPct: null,
+      machineCpuPct: wrkChatRun.machineCpuPct,
       command: wrkChat.command,
     },
   );
@@ -237,12 +284,15 @@ export async function measureFidelity(
     ratePerUser: chat.requestsPerSecond / chatUsers,
     durationSeconds: seconds,
   };
-  const acChat = await runAutocannon(chatLoad);
+  const acChatRun = await withMachineBusy(() => runAutocannon(chatLoad));
+  const acChat = acChatRun.value;
+  requireHealthy('autocannon, chat', acChat.requests, acChat.errors);
   const acChatServer = await serverTime(target, 'web.chat');
   const chatAutocannon = point('autocannon', chatUsers, seconds, acChat.latencyMs, acChatServer.summary, {
     requestsPerSecond: acChat.requestsPerSecond,
     serverInFlightMax: acChatServer.inFlight,
     generatorCpuPct: null,
+    machineCpuPct: acChatRun.machineCpuPct,
     command: autocannonCommand(chatLoad, '$WEB_BASE_URL/api/chat', [
       'content-type=application/json',
       'cookie=$SESSION_COOKIE',

@@ -25,7 +25,7 @@ export const CHAT_METRICS = {
  * (docs/DESIGN.md, Metrics): its own, the signup/login steps' and the generator's health.
  */
 export const CHAT_EMITTED_METRICS: readonly string[] = [
-  ...Object.values(CHAT_METRICS).filter((name): name is string => typeof name === 'string'),
+  ...Object.values<unknown>(CHAT_METRICS).filter((name): name is string => typeof name === 'string'),
   `${CHAT_AREA}.failures.*`,
   ...CHAT_BUCKETS.flatMap((bucket) => [CHAT_METRICS.messages(bucket), CHAT_METRICS.latencyMs(bucket)]),
   ...WEB_SESSION_EMITTED_METRICS,

@@ -10,6 +10,12 @@ import {
   type TerminalEndpoint,
   type TerminalLink,
 } from './link';
+import {
+  TERMINAL_METRICS as M,
+  SESSION_FAILURE_REASONS,
+  type SessionFailureReason,
+  TERMINAL_AREA,
+} from './metric-names';
 
 /** Everything one terminal session needs; times are performance.now() milliseconds. */
 export interface SessionPlan {
@@ -25,14 +31,7 @@ export interface SessionPlan {
   recoveryTimeoutMs: number;
 }
 
-export const SESSION_FAILURE_REASONS = [
-  'refused',
-  'never_connected',
-  'ended_disconnected',
-  'too_many_reconnects',
-  'outage_too_long',
-] as const;
-export type SessionFailureReason = (typeof SESSION_FAILURE_REASONS)[number];
+export { SESSION_FAILURE_REASONS, type SessionFailureReason };
 
 export type SessionVerdict = { ok: true } | { ok: false; reason: SessionFailureReason };
 
@@ -41,15 +40,15 @@ export type SessionVerdict = { ok: true } | { ok: false; reason: SessionFailureR
  * appeared, and a report that shows "0 disconnects" says more than one that is silent.
  */
 export function emitSessionStart(events: VUEvents): void {
-  count(events, 'terminal.sessions.started');
+  count(events, M.sessionsStarted);
   for (const name of [
-    'terminal.sessions.completed',
-    'terminal.sessions.failed',
-    'terminal.disconnects',
-    'terminal.reconnects',
-    'terminal.stray_frames',
-    'terminal.malformed_frames',
-    'terminal.command_timeouts',
+    M.sessionsCompleted,
+    M.sessionsFailed,
+    M.disconnects,
+    M.reconnects,
+    M.strayFrames,
+    M.malformedFrames,
+    M.commandTimeouts,
   ]) {
     count(events, name, 0);
   }
@@ -76,14 +75,14 @@ async function runCommands(
     const nonce = newNonce();
     const sentAt = performance.now();
     link.send(`echo ${nonce}\n`);
-    count(events, 'terminal.commands_sent');
+    count(events, M.commandsSent);
     // A command cut short by the end of the session is neither a round trip nor a timeout.
     const budget = Math.min(plan.commandTimeoutMs, plan.deadline - sentAt);
     const outcome = await link.waitForOutput(nonce, budget);
-    if (outcome === 'seen') observe(events, 'terminal.rtt_ms', performance.now() - sentAt);
+    if (outcome === 'seen') observe(events, M.rttMs, performance.now() - sentAt);
     else if (outcome === 'timeout' && budget >= plan.commandTimeoutMs) {
-      count(events, 'terminal.command_timeouts');
-      countFailure(events, 'terminal', 'timeout');
+      count(events, M.commandTimeouts);
+      countFailure(events, TERMINAL_AREA, 'timeout');
     } else if (outcome === 'closed') return link.closed;
     const nextAt = Math.min(sentAt + plan.commandIntervalMs, plan.deadline);
     if (!(await link.idle(nextAt - performance.now()))) return link.closed;
@@ -99,10 +98,10 @@ async function runCommands(
 export async function holdSession(plan: SessionPlan, events: VUEvents): Promise<SessionVerdict> {
   const observer: LinkObserver = {
     onFrame: (kind: FrameKind) => {
-      if (kind === 'stray') count(events, 'terminal.stray_frames');
-      else if (kind === 'malformed') count(events, 'terminal.malformed_frames');
+      if (kind === 'stray') count(events, M.strayFrames);
+      else if (kind === 'malformed') count(events, M.malformedFrames);
     },
-    onPing: () => count(events, 'terminal.pings_received'),
+    onPing: () => count(events, M.pingsReceived),
   };
   const backoff = (attempt: number) =>
     sleep(
@@ -125,20 +124,20 @@ export async function holdSession(plan: SessionPlan, events: VUEvents): Promise<
     }
     const opened = await openTerminalSocket(plan.endpoint, observer);
     if (!opened.ok) {
-      countFailure(events, 'terminal', opened.cause);
-      count(events, 'terminal.connect_failures');
+      countFailure(events, TERMINAL_AREA, opened.cause);
+      count(events, M.connectFailures);
       if (!everConnected && opened.permanent) return { ok: false, reason: 'refused' };
       failedAttempts += 1;
       await backoff(failedAttempts);
       continue;
     }
-    observe(events, 'terminal.connect_ms', opened.connectMs);
+    observe(events, M.connectMs, opened.connectMs);
     const link = opened.link;
     if (disconnectedAt !== undefined) {
       const outageMs = performance.now() - disconnectedAt;
       reconnects += 1;
-      count(events, 'terminal.reconnects');
-      observe(events, 'terminal.reconnect_ms', outageMs);
+      count(events, M.reconnects);
+      observe(events, M.reconnectMs, outageMs);
       longestOutageMs = Math.max(longestOutageMs, outageMs);
       disconnectedAt = undefined;
     }
@@ -154,8 +153,8 @@ export async function holdSession(plan: SessionPlan, events: VUEvents): Promise<
       await link.close();
       break;
     }
-    count(events, 'terminal.disconnects');
-    count(events, `terminal.disconnects.code_${ended.code}`);
+    count(events, M.disconnects);
+    count(events, M.disconnectsByCode(ended.code));
     disconnectedAt = ended.at;
     await backoff(1);
   }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Test accounts of one run. Every address carries the run id (`loadtest+<run>-<n>@example.test`)
- * so that the accounts of a run can be found and cleaned up afterwards; `example.test` is a
+ * so that the accounts of a run can be found and cleaned up afterwards: <run> is LOADTEST_RUN_ID,
+ * followed by `-<LOADTEST_SCENARIO>` when that is set, so two scenarios started by hand with the
+ * same run id never sign up the same address, and `loadtest+<LOADTEST_RUN_ID>-` still finds them all; `example.test` is a
  * reserved domain, so no mail ever leaves. Passwords are random per account and live only in
  * memory: they are never logged, emitted or written.
  */
@@ -34,10 +36,24 @@ export function currentRunId(env: NodeJS.ProcessEnv = process.env): string {
 const workerTag = (process.env.LOCAL_WORKER_ID ?? '').replace(/[^a-z0-9]/gi, '').slice(0, 12);
 let sequence = 0;
 
-/** A fresh address for this run: unique across the workers of the run. */
-export function nextTestEmail(runId?: string): string {
+const MAX_SCENARIO_TAG = 24;
+
+/** LOADTEST_SCENARIO reduced to what a local part allows; undefined when unset or nothing is left. */
+function scenarioTag(env: NodeJS.ProcessEnv): string | undefined {
+  const cleaned = (env.LOADTEST_SCENARIO ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .slice(0, MAX_SCENARIO_TAG)
+    .replace(/^-+|-+$/g, '');
+  return cleaned || undefined;
+}
+
+/** A fresh address for this run: unique across the workers and the scenarios of the run. */
+export function nextTestEmail(runId?: string, env: NodeJS.ProcessEnv = process.env): string {
   sequence += 1;
-  const tag = runId ? normaliseRunId(runId) : currentRunId();
+  const run = runId ? normaliseRunId(runId) : currentRunId(env);
+  const scenario = scenarioTag(env);
+  const tag = scenario ? `${run}-${scenario}` : run;
   const n = workerTag ? `${workerTag}.${sequence}` : String(sequence);
   return `loadtest+${tag}-${n}@example.test`;
 }

@@ -1,4 +1,5 @@
 import type { ArtilleryReport, ArtillerySummary } from '../artillery-run';
+import { GATE_LIMIT } from './thresholds';
 
 /** The figures a reader looks for first, grouped; every group may be empty for a scenario. */
 export interface KeyFigures {
@@ -9,6 +10,10 @@ export interface KeyFigures {
   overhead: (SummaryRow | ValueRow)[];
   websocket: (SummaryRow | ValueRow)[];
   startup: SummaryRow[];
+  /** 429s and the Retry-After waits they cost: the platform's rate limit, not its latency. */
+  rateLimiting: (SummaryRow | ValueRow)[];
+  /** The gate's limits (`<area>.limit.*`, emitted by processors from the settings): not measurements. */
+  limits: ValueRow[];
   /** Every other custom histogram. */
   otherHistograms: SummaryRow[];
   failures: ValueRow[];
@@ -44,7 +49,8 @@ const summaryRow = (name: string, s: Partial<ArtillerySummary>): SummaryRow => (
 export const REQUEST_LATENCY =
   /^(http\.response_time|plugins\.metrics-by-endpoint\.response_time\.)|(^|[._])latency_ms($|\.)/;
 const TOKENS = /token/i;
-const GATE_LIMIT = /\.limit\./;
+const RATE_LIMIT_COUNTER = /^[a-z_]+\.rate_limited$/;
+const RETRY_AFTER = /retry_after/;
 const OVERHEAD = /overhead|server_timing|inference_budget/;
 const WEBSOCKET = /^(terminal|websocket|ws)\.|rtt|disconnect/;
 const STARTUP = /startup|cold_start|ready|provision/;
@@ -57,6 +63,8 @@ export function keyFigures(report: ArtilleryReport | undefined): KeyFigures {
     overhead: [],
     websocket: [],
     startup: [],
+    rateLimiting: [],
+    limits: [],
     otherHistograms: [],
     failures: [],
     vusers: [],
@@ -64,10 +72,14 @@ export function keyFigures(report: ArtilleryReport | undefined): KeyFigures {
   if (!report) return figures;
   const { counters, summaries } = report.aggregate;
   for (const [name, s] of Object.entries(summaries).sort(([a], [b]) => a.localeCompare(b))) {
-    // Gate limits travel as constant histograms (`<area>.limit.*`): they are limits, not measurements.
-    if (GATE_LIMIT.test(name)) continue;
+    // Gate limits travel as constant histograms (`<area>.limit.*`): every sample is the limit.
+    if (GATE_LIMIT.test(name)) {
+      figures.limits.push({ kind: 'value', name, value: s.max });
+      continue;
+    }
     const row = summaryRow(name, s);
-    if (REQUEST_LATENCY.test(name)) figures.requests.push(row);
+    if (RETRY_AFTER.test(name)) figures.rateLimiting.push(row);
+    else if (REQUEST_LATENCY.test(name)) figures.requests.push(row);
     else if (OVERHEAD.test(name)) figures.overhead.push(row);
     else if (TOKENS.test(name))
       figures.tokens.push({ kind: 'value', name: `${name} (mean)`, value: row.count ? s.mean : 0 });
@@ -77,6 +89,7 @@ export function keyFigures(report: ArtilleryReport | undefined): KeyFigures {
   }
   for (const [name, value] of Object.entries(counters).sort(([a], [b]) => a.localeCompare(b))) {
     const row: ValueRow = { kind: 'value', name, value };
+    if (RATE_LIMIT_COUNTER.test(name) || name === 'http.codes.429') figures.rateLimiting.push(row);
     if (FAILURE.test(name)) figures.failures.push(row);
     else if (TOKENS.test(name)) figures.tokens.push(row);
     else if (OVERHEAD.test(name)) figures.overhead.push(row);

@@ -4,7 +4,8 @@ import type { BaselineComparison } from './baseline';
 import { scenarioCharts } from './charts';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
-import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows } from './thresholds';
+import { scenarioNotes } from './notes';
+import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows, verdictLabel } from './thresholds';
 
 const esc = (text: string | number) =>
   String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -39,6 +40,8 @@ function figuresHtml(f: KeyFigures): string {
       ['LLM proxy overhead', mixed(f.overhead)],
       ['WebSocket (RTT ms, disconnects)', mixed(f.websocket)],
       ['Startup / provisioning (ms)', summaries(f.startup)],
+      ['Rate limiting (429s and Retry-After waits: not latency)', mixed(f.rateLimiting)],
+      ['Threshold limits (from the settings; the checks compare against them)', values(f.limits)],
       ['Other measurements', summaries(f.otherHistograms)],
       ['Failures by cause', values(f.failures)],
       ['Virtual users', values(f.vusers)],
@@ -64,21 +67,26 @@ ${
     : ''
 }
 ${generatorSaturated(rows) ? `<p class="fail">${esc(GENERATOR_SATURATED_NOTE)}</p>` : ''}
+${scenarioNotes(scenario.report, record.area)
+  .map((note) => `<p class="${note.important ? 'fail' : ''}">${esc(note.text)}</p>`)
+  .join('\n')}
 <h3>Thresholds</h3>
 ${
   rows.length > 0
     ? table(
         ['metric', 'limit', 'measured', 'result', 'cause class'],
         rows.map((r) => [
-          r.metrics.join(', ') || r.check,
+          r.measuredMetrics.join(', ') || r.check,
           r.limit,
           r.measured,
-          r.ok ? 'pass' : r.optional ? 'fail (optional)' : 'FAIL',
+          verdictLabel(r),
           r.ok ? '-' : r.cause,
         ]),
         (i) => (rows[i]!.ok ? 'ok' : 'fail'),
       )
-    : '<p>No threshold verdicts were recorded.</p>'
+    : record.outcome === 'skipped'
+      ? `<p>Skipped: ${esc(record.reason ?? 'not run')}.</p>`
+      : '<p>No threshold verdicts were recorded.</p>'
 }
 <h3>Over time</h3>
 <div class="charts">${charts
@@ -127,15 +135,19 @@ export function runHtml(
   const uplotJs = readFileSync(UPLOT_JS, 'utf8');
   const uplotCss = readFileSync(UPLOT_CSS, 'utf8');
   const summary = table(
-    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration'],
+    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration', 'note'],
     run.scenarios.map(({ record }) => [
       record.name,
       record.outcome,
       record.checksPassed,
       record.checksFailed,
       record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
+      record.outcome === 'threshold-failed' || record.outcome === 'pass' ? '' : (record.reason ?? ''),
     ]),
-    (i) => (run.scenarios[i]!.record.outcome === 'pass' ? 'ok' : 'fail'),
+    (i) => {
+      const outcome = run.scenarios[i]!.record.outcome;
+      return outcome === 'pass' ? 'ok' : outcome === 'skipped' ? '' : 'fail';
+    },
   );
   const baseline = comparison
     ? `<h2>Compared with ${esc(comparison.baselineRunId)} (tolerance ${Math.round(comparison.tolerance * 100)}%)</h2>
@@ -165,7 +177,7 @@ body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1250px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
 th{background:#f3f3f3}tr.fail td{background:#fde8e8}tr.ok td{background:#eef8ee}
 .badge{font-size:14px;padding:2px 8px;border-radius:4px;background:#ddd}
-section.pass .badge{background:#bfe5bf}section.threshold-failed .badge,section.error .badge,section.not-started .badge{background:#f5b5b5}
+section.pass .badge{background:#bfe5bf}section.skipped .badge{background:#eee}section.threshold-failed .badge,section.error .badge,section.not-started .badge{background:#f5b5b5}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{min-height:240px}
 p.fail{color:#b00;font-weight:bold}
 </style></head><body>
@@ -185,6 +197,14 @@ ${table(
     ['started / ended', `${m.startedAt} / ${m.endedAt ?? '-'}`],
     ['parallel', String(m.parallel)],
     ['seeded tenants', m.seededTenants],
+    ...(m.seeding ?? []).map((batch) => [
+      `tenants for ${batch.scenarios.join(', ')}`,
+      `${batch.tenants} via ${batch.via}, ${
+        batch.creditsCents === null
+          ? 'credits as the platform gives a new tenant (1000 cents)'
+          : `${batch.creditsCents} cents each`
+      }`,
+    ]),
     ['interrupted', String(m.interrupted)],
   ],
 )}

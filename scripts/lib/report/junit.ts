@@ -27,7 +27,13 @@ export function runJunit(run: LoadedRun): string {
           : ''
       }</testcase>`;
     });
-    if (scenario.record.outcome !== 'pass' && rows.every((r) => r.ok)) {
+    if (scenario.record.outcome === 'skipped') {
+      cases.push(
+        `    <testcase classname="loadtest.${xml(scenario.record.name)}" name="run">\n      <skipped message="${xml(
+          scenario.record.reason ?? 'skipped',
+        )}"/>\n    </testcase>`,
+      );
+    } else if (scenario.record.outcome !== 'pass' && rows.every((r) => r.ok)) {
       cases.push(
         `    <testcase classname="loadtest.${xml(scenario.record.name)}" name="run">\n      <failure message="${xml(
           scenario.record.reason ?? scenario.record.outcome,

@@ -2,7 +2,8 @@ import type { RunManifest } from '../manifest';
 import type { BaselineComparison } from './baseline';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
-import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows } from './thresholds';
+import { scenarioNotes } from './notes';
+import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows, verdictLabel } from './thresholds';
 
 const cell = (text: string | number) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
@@ -23,17 +24,20 @@ const OUTCOME_LABEL: Record<string, string> = {
   'threshold-failed': 'FAIL (threshold)',
   error: 'FAIL (run error)',
   'not-started': 'NOT RUN',
+  skipped: 'SKIPPED',
 };
 
 export function summaryTable(run: LoadedRun): string {
   return table(
-    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration'],
+    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration', 'note'],
     run.scenarios.map(({ record }) => [
       record.name,
       OUTCOME_LABEL[record.outcome] ?? record.outcome,
       record.checksPassed,
       record.checksFailed,
       record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
+      // Failed thresholds are listed per scenario; a run that did not happen says why here.
+      record.outcome === 'threshold-failed' || record.outcome === 'pass' ? '' : (record.reason ?? ''),
     ]),
   );
 }
@@ -66,6 +70,8 @@ export function figuresMarkdown(figures: KeyFigures): string {
     ['LLM proxy overhead', mixed(figures.overhead)],
     ['WebSocket (RTT ms, disconnects)', mixed(figures.websocket)],
     ['Startup / provisioning (ms)', summaryRows(figures.startup)],
+    ['Rate limiting (429s and Retry-After waits: not latency)', mixed(figures.rateLimiting)],
+    ['Threshold limits (from the settings; the checks compare against them)', valueRows(figures.limits)],
     ['Other measurements', summaryRows(figures.otherHistograms)],
     ['Failures by cause', valueRows(figures.failures)],
     ['Virtual users', valueRows(figures.vusers)],
@@ -88,25 +94,30 @@ export function scenarioMarkdown(scenario: LoadedScenario): string {
     '',
   ];
   if (generatorSaturated(rows)) parts.push(`**${GENERATOR_SATURATED_NOTE}**\n`);
+  for (const note of scenarioNotes(scenario.report, record.area))
+    parts.push(note.important ? `**${note.text}**\n` : `${note.text}\n`);
   if (rows.length > 0)
     parts.push(
       table(
         ['metric', 'limit', 'measured', 'result', 'cause class'],
         rows.map((r) => [
-          r.metrics.join(', ') || r.check,
+          r.measuredMetrics.join(', ') || r.check,
           r.limit,
           r.measured,
-          r.ok ? 'pass' : r.optional ? 'fail (optional)' : 'FAIL',
+          verdictLabel(r),
           r.ok ? '-' : r.cause,
         ]),
       ),
     );
+  else if (record.outcome === 'skipped') parts.push(`Skipped: ${record.reason ?? 'not run'}.\n`);
   else parts.push('No threshold verdicts were recorded.\n');
   if (record.partialResults)
     parts.push(
       "Partial results: Artillery stopped before writing its report; figures are rebuilt from its periodic output (percentiles are the worst period's).\n",
     );
-  if (!scenario.report) parts.push('No Artillery results were written for this scenario.\n');
+  if (!scenario.report) {
+    if (record.outcome !== 'skipped') parts.push('No Artillery results were written for this scenario.\n');
+  }
   else parts.push(figuresMarkdown(keyFigures(scenario.report)));
   return parts.join('\n');
 }
@@ -131,6 +142,14 @@ export function manifestMarkdown(manifest: RunManifest): string {
     ],
     ['started / ended', `${manifest.startedAt} / ${manifest.endedAt ?? '-'}`],
     ['seeded tenants', String(manifest.seededTenants)],
+    ...(manifest.seeding ?? []).map((batch): [string, string] => [
+      `tenants for ${batch.scenarios.join(', ')}`,
+      `${batch.tenants} via ${batch.via}, ${
+        batch.creditsCents === null
+          ? "credits as the platform gives a new tenant (1000 cents): running dry is the platform's credit limit"
+          : `${batch.creditsCents} cents each (enough for the profile, so credits do not decide the gate)`
+      }`,
+    ]),
     ['exit code', `${manifest.exitCode ?? '-'}${manifest.interrupted ? ' (interrupted)' : ''}`],
   ];
   const settings = Object.entries(manifest.settings).map(([k, v]) => [

@@ -12,9 +12,34 @@ export interface ThresholdRow {
   metrics: string[];
   /** `< 200` for a simple comparison; the whole expression otherwise. */
   limit: string;
-  /** `name = value` for each metric read (value `absent` when the run never emitted it). */
+  /** The metrics the check measures, without the gate limits it compares them against. */
+  measuredMetrics: string[];
+  /** `name = value` for each measured metric (value `absent` when the run never emitted it). */
   measured: string;
   cause: CauseClass;
+  /** A percentile read from fewer than FEW_SAMPLES samples: at that size it is about the max. */
+  fewSamples: { metric: string; aggregation: string; count: number; max: number | undefined } | undefined;
+}
+
+/** Below this many samples a high percentile of Artillery's aggregate is essentially the max. */
+export const FEW_SAMPLES = 100;
+
+/** Gate limits travel as constant histograms named `<area>.limit.<what>` (processors/lib/metrics.ts). */
+export const GATE_LIMIT = /\.limit\./;
+
+const PERCENTILE = /^(.+)\.(p\d+)$/;
+
+/** The verdict cell: pass / FAIL / fail (optional), plus a warning when it rests on few samples. */
+export function verdictLabel(row: ThresholdRow): string {
+  const verdict = row.ok ? 'pass' : row.optional ? 'fail (optional)' : 'FAIL';
+  if (!row.fewSamples) return verdict;
+  const { count, aggregation, max } = row.fewSamples;
+  // The pN of n samples is the max once n * (1 - N/100) < 1 (always so for p99 under 100 samples),
+  // but Artillery's aggregate percentile can come out below the max: the max is the honest figure.
+  const quantile = Number(aggregation.slice(1).padEnd(3, '0')) / 1000;
+  const atMax = count * (1 - quantile) < 1;
+  const maxText = max === undefined ? '' : ` ${fmt(max)}`;
+  return `${verdict} (few samples: n=${count}${atMax ? `, ${aggregation} ≈ max${maxText}` : ''})`;
 }
 
 const KEYWORDS = new Set([
@@ -102,18 +127,62 @@ export function thresholdRows(
     )
       cause = 'rate limit';
     else cause = 'errors';
+    const limitMetrics = metrics.filter((m) => GATE_LIMIT.test(m));
+    const measuredMetrics = metrics.filter((m) => !GATE_LIMIT.test(m));
+    const fewSamples = fewestSamples(measuredMetrics, report);
     return {
       check,
       ok: verdict.ok,
       optional,
       metrics,
-      limit: simple ? `${simple[2]} ${simple[3]}` : check,
-      measured: metrics
-        .map((m) => `${m} = ${values[m] === undefined ? 'absent' : fmt(values[m]!)}`)
+      limit: simple ? `${simple[2]} ${simple[3]}` : resolvedLimit(check, limitMetrics, values),
+      measuredMetrics,
+      measured: measuredMetrics
+        .map((m) => {
+          const value = values[m] === undefined ? 'absent' : fmt(values[m]!);
+          const few =
+            fewSamples?.metric === m && fewSamples.max !== undefined
+              ? ` (n=${fewSamples.count}, max ${fmt(fewSamples.max)})`
+              : '';
+          return `${m} = ${value}${few}`;
+        })
         .join(', '),
       cause,
+      fewSamples,
     };
   });
+}
+
+/**
+ * The limit as a reader wants it: `< 5000 (browser_journey.limit.step_p95_ms)` for a comparison
+ * with one gate limit, else the expression with each limit replaced by its value.
+ */
+function resolvedLimit(check: string, limitMetrics: string[], values: Record<string, number>): string {
+  const escaped = limitMetrics.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const against = new RegExp(`^\\s*\\S+\\s*(<=|>=|==|!=|<|>)\\s*(${escaped})\\s*$`);
+  const match = limitMetrics.length === 1 ? against.exec(check) : null;
+  const valueOf = (m: string) => (values[m] === undefined ? m : fmt(values[m]!));
+  if (match) return `${match[1]} ${valueOf(match[2]!)} (${match[2]!.replace(/\.(max|min|mean|p\d+)$/, '')})`;
+  let text = check;
+  for (const m of limitMetrics) text = text.split(m).join(valueOf(m));
+  return text;
+}
+
+/** The measured percentile with the fewest samples, when below FEW_SAMPLES. */
+function fewestSamples(
+  metrics: string[],
+  report: ArtilleryReport | undefined,
+): ThresholdRow['fewSamples'] {
+  let fewest: ThresholdRow['fewSamples'];
+  for (const metric of metrics) {
+    const match = PERCENTILE.exec(metric);
+    if (!match) continue;
+    const count = report?.aggregate.summaries[match[1]!]?.count;
+    if (count === undefined || count === 0 || count >= FEW_SAMPLES) continue;
+    if (!fewest || count < fewest.count)
+      fewest = { metric, aggregation: match[2]!, count, max: report?.aggregate.summaries[match[1]!]?.max };
+  }
+  return fewest;
 }
 
 /** True when a failed check shows the load generator itself was saturated (its latencies are its own). */
