@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { GENERATOR_SATURATED_NOTE } from '../scripts/lib/report/thresholds';
 import { RUN_JS, runCli } from './fixtures/run-cli';
 import { type ArtilleryRunResult, explain, runArtillery, summary, verdict } from './helpers/artillery';
 import { ROOT, scenarioPath } from './helpers/paths';
@@ -118,6 +119,7 @@ describe('generator checks in the runner and the real scenarios', () => {
     const row = report.split('\n').find((line) => line.startsWith('|') && line.includes(LAG_CHECK));
     assert.ok(row, `no row for the lag check in report.md:\n${report}`);
     assert.match(row, /generator saturated/);
+    assert.ok(report.includes(GENERATOR_SATURATED_NOTE), 'the report says the run is invalid');
   });
 
   it('every scenario carries both generator checks and its processor reports the samples', () => {

@@ -6,9 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { ArtilleryReport } from '../scripts/lib/artillery-run';
 import type { EnsureFile, RunManifest, ScenarioRecord } from '../scripts/lib/manifest';
+import { keyFigures } from '../scripts/lib/report/figures';
 import { scenarioMarkdown } from '../scripts/lib/report/markdown';
-import { thresholdRows } from '../scripts/lib/report/thresholds';
-import { defaultSmokeScenarios } from '../scripts/lib/scenarios';
+import { thresholdRows, verdictLabel } from '../scripts/lib/report/thresholds';
+import { defaultSmokeScenarios, SIMULATOR_TENANT_CREDITS_CENTS } from '../scripts/lib/scenarios';
 import { type FixtureServer, startFixtureServer } from './fixtures/fixture-server';
 import { fixtureScenario, REPORT_JS, RUN_JS, runCli } from './fixtures/run-cli';
 
@@ -55,7 +56,9 @@ describe('report from a real run of every scenario', () => {
       const ensure = readJson<EnsureFile>(join(allRun, s.dir, 'ensure.json'));
       assert.ok(ensure.verdicts.length > 0, `${s.name} has verdicts`);
       assert.match(section, /\| metric \| limit \| measured \| result \| cause class \|/);
-      const rows = section.split('\n').filter((l) => /\| (pass|FAIL|fail \(optional\)) \| /.test(l));
+      const rows = section
+        .split('\n')
+        .filter((l) => /\| (pass|FAIL|fail \(optional\))( \(few samples: [^|]+\))? \| /.test(l));
       assert.equal(rows.length, ensure.verdicts.length, `${s.name}: one row per verdict`);
     }
     assert.match(markdown, /#### Latency per request \(ms\)/);
@@ -63,6 +66,30 @@ describe('report from a real run of every scenario', () => {
     assert.match(markdown, /terminal\.rtt_ms/);
     assert.match(markdown, /#### Tokens/);
     assert.match(markdown, /#### Startup \/ provisioning \(ms\)/);
+    // Gate limits are listed as the thresholds' limits, never as measurements.
+    const container = markdown.split('### container-provisioning: ')[1]!.split('\n### ')[0]!;
+    assert.match(
+      container,
+      /#### Threshold limits \(from the settings; the checks compare against them\)\n\n\| metric \| value \|\n\| --- \| --- \|\n\| container\.limit\.startup_p95_ms \| 30000 \|/,
+    );
+    assert.match(
+      container,
+      /\| container\.startup_ms\.p95 \| < 30000 \(container\.limit\.startup_p95_ms\) \| container\.startup_ms\.p95 = /,
+    );
+    for (const other of markdown.split('#### Other measurements').slice(1))
+      assert.doesNotMatch(other.split('####')[0]!, /\.limit\./, 'no gate limit among the measurements');
+    // Chat states its rate limiting either way.
+    const chat = markdown.split('### chat-sessions: ')[1]!.split('\n### ')[0]!;
+    assert.match(
+      chat,
+      /chat: (not rate limited \(chat\.rate_limited = 0\)|rate limited, not a latency failure)/,
+    );
+    assert.match(
+      markdown,
+      new RegExp(
+        `\\| tenants for [^|]*llm-proxy[^|]* \\| \\d+ via simulator control API, ${SIMULATOR_TENANT_CREDITS_CENTS} cents each`,
+      ),
+    );
     assert.match(markdown, /## Run manifest/);
     assert.match(markdown, /\| git revision \| [0-9a-f]{40}/);
     assert.match(markdown, /\| SERVICE_API_KEY \| \(set, redacted\) \|/);
@@ -241,7 +268,7 @@ describe('cause classes', () => {
         'http.response_time': {
           min: 1,
           max: 900,
-          count: 10,
+          count: 200,
           mean: 300,
           p50: 200,
           median: 200,
@@ -333,5 +360,96 @@ describe('cause classes', () => {
       [optional[0]!.optional, optional[0]!.check, optional[0]!.limit],
       [true, 'http.response_time.p95 < 10', '< 10'],
     );
+  });
+});
+
+describe('limits, few samples, rate limiting and credit exhaustion', () => {
+  const summary = (count: number, p99: number, max: number) => ({
+    min: 1,
+    max,
+    count,
+    mean: p99 / 2,
+    p50: p99 / 2,
+    median: p99 / 2,
+    p75: p99,
+    p90: p99,
+    p95: p99,
+    p99,
+    p999: max,
+  });
+  const report = (
+    counters: Record<string, number>,
+    summaries: Record<string, ReturnType<typeof summary>>,
+  ): ArtilleryReport => ({ aggregate: { counters, summaries }, intermediate: [] });
+  const record: ScenarioRecord = {
+    name: 'chat-sessions',
+    script: 'scenarios/chat-sessions.yml',
+    area: 'chat',
+    dir: 'chat-sessions',
+    startedAt: null,
+    endedAt: null,
+    expectedMs: 0,
+    durationMs: 1000,
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    outcome: 'pass',
+    reason: null,
+    checksPassed: 1,
+    checksFailed: 0,
+    partialResults: false,
+    dataTag: 'x-1',
+  };
+
+  test('a limit metric is shown as the limit; a percentile of few samples says p99 ≈ max', () => {
+    const check = { ok: true, check: 'llm.latency_ms.p99 < llm.limit.latency_p99_ms.max' };
+    const limits = { 'llm.limit.latency_p99_ms': summary(12, 30000, 30000) };
+    const [few] = thresholdRows([check], report({}, { 'llm.latency_ms': summary(12, 40, 55), ...limits }));
+    assert.equal(few!.limit, '< 30000 (llm.limit.latency_p99_ms)');
+    assert.deepEqual(few!.measuredMetrics, ['llm.latency_ms.p99']);
+    assert.equal(few!.measured, 'llm.latency_ms.p99 = 40 (n=12, max 55)');
+    assert.equal(verdictLabel(few!), 'pass (few samples: n=12, p99 ≈ max 55)');
+    const [many] = thresholdRows([check], report({}, { 'llm.latency_ms': summary(500, 40, 55), ...limits }));
+    assert.equal(verdictLabel(many!), 'pass');
+    assert.equal(many!.measured, 'llm.latency_ms.p99 = 40');
+    const [p95] = thresholdRows(
+      [{ ok: false, check: 'chat.latency_ms.short.p95 < 100' }],
+      report({}, { 'chat.latency_ms.short': summary(60, 140, 150) }),
+    );
+    assert.equal(verdictLabel(p95!), 'FAIL (few samples: n=60)', 'a p95 of 60 samples is not the max');
+
+    const figures = keyFigures(report({}, { 'llm.latency_ms': summary(12, 40, 55), ...limits }));
+    assert.deepEqual(figures.limits, [{ kind: 'value', name: 'llm.limit.latency_p99_ms', value: 30000 }]);
+    assert.ok(!figures.otherHistograms.some((r) => r.name.includes('.limit.')));
+  });
+
+  test('chat states rate limiting as such, and credit exhaustion is named', () => {
+    const limited = scenarioMarkdown({
+      record,
+      report: report(
+        { 'chat.attempts': 20, 'chat.success': 14, 'chat.rate_limited': 6 },
+        { 'chat.retry_after_ms': summary(6, 1000, 1000) },
+      ),
+      verdicts: [],
+    });
+    assert.match(
+      limited,
+      /\*\*chat: rate limited, not a latency failure: 6 requests answered 429 \(chat\.rate_limited\); the users waited Retry-After before sending again \(chat\.retry_after_ms p95 1000 ms, max 1000 ms\)/,
+    );
+    assert.match(
+      limited,
+      /#### Rate limiting \(429s and Retry-After waits: not latency\)[\s\S]*\| chat\.retry_after_ms \| 6 \|/,
+    );
+    const calm = scenarioMarkdown({ record, report: report({ 'chat.attempts': 5 }, {}), verdicts: [] });
+    assert.match(calm, /chat: not rate limited \(chat\.rate_limited = 0\)\./);
+
+    const dry = scenarioMarkdown({
+      record: { ...record, name: 'llm-proxy', area: 'llm', outcome: 'threshold-failed' },
+      report: report({ 'llm.failures': 40, 'llm.failures.credits_exhausted': 40, 'http.codes.402': 40 }, {}),
+      verdicts: [{ ok: false, check: 'llm.success > 0.95 * llm.attempts' }],
+    });
+    assert.match(dry, /\*\*Credit exhaustion: 40 requests refused because the tenant ran out of credits/);
+    assert.match(dry, /\| FAIL \| credits \|/);
+    assert.doesNotMatch(dry, /rate limited/);
   });
 });

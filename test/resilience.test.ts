@@ -270,6 +270,37 @@ describe('broken answers never crash a worker', () => {
     });
   }
 
+  it('signup-browser: a truncated chat answer fails the journey by cause, not the worker', async () => {
+    const sim = await startSimulator();
+    const outputPath = join(outDir, 'signup-browser.json');
+    try {
+      await sim.control.setFaults({
+        routes: { chat: { malformedRate: 1, malformedKind: 'truncated-json' } },
+      });
+      const result = await runArtillery({
+        scenario: scenarioPath('signup-browser'),
+        environment: 'smoke',
+        outputPath,
+        timeoutMs: RUN_TIMEOUT_MS,
+        env: {
+          WEB_BASE_URL: sim.webUrl,
+          LOADTEST_RUN_ID: 'resilience-browser',
+          CHROMIUM_PATH: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          SIGNUP_REQUEST_TIMEOUT: '10s',
+        },
+      });
+      assertSurvived(result, outputPath);
+      assert.equal(counter(result, 'browser_journey.success'), 0, explain(result));
+      // The journey rethrows so that Artillery fails the browser VU; the cause is counted first.
+      assert.ok(
+        counter(result, 'browser_journey.failures.malformed_body') > 0,
+        `counted: ${causes(result, 'browser_journey')}\n${explain(result)}`,
+      );
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('terminal-ws: stray frames, malformed frames and reset upgrades are counted, never fatal', async () => {
     const sim = await startSimulator({
       seedTenants: 2,

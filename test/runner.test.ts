@@ -122,7 +122,7 @@ describe('runner against a fixture target (env file)', () => {
       const report = readFileSync(join(out, 'report.md'), 'utf8');
       assert.match(
         report,
-        /\| http\.response_time\.p95 \| < 300 \| http\.response_time\.p95 = [\d.]+ \| FAIL \| latency \|/,
+        /\| http\.response_time\.p95 \| < 300 \| http\.response_time\.p95 = [\d.]+ \(n=6, max [\d.]+\) \| FAIL \(few samples: n=6, p95 ≈ max [\d.]+\) \| latency \|/,
       );
     } finally {
       server.setDelayMs(0);
@@ -321,7 +321,10 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
     assert.match(byName['terminal-ws']!.reason ?? '', /WS_VUS=0/);
     assert.equal(byName['signup-browser']!.outcome, 'skipped');
     assert.match(byName['signup-browser']!.reason ?? '', /no Chromium at .*no-chromium/);
-    assert.ok(!existsSync(join(out, 'terminal-ws', 'output.json')), 'no Artillery run for a skipped scenario');
+    assert.ok(
+      !existsSync(join(out, 'terminal-ws', 'output.json')),
+      'no Artillery run for a skipped scenario',
+    );
     assert.equal(byName['llm-proxy']!.outcome, 'pass');
     assert.equal(byName['signup-tenant-chat']!.outcome, 'pass');
     assert.equal(createdUsers(out, 'llm-proxy'), 2, 'LLM_VUS=2 (the smoke profile has 10)');
@@ -332,7 +335,10 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
       'the manifest records the users',
     );
     assert.match(result.stdout, /\[terminal-ws\] skipped: WS_VUS=0/);
-    assert.match(result.stdout, /\| terminal-ws \| SKIPPED \| 0 \| 0 \| - \| WS_VUS=0: 0 users, so nothing to run \|/);
+    assert.match(
+      result.stdout,
+      /\| terminal-ws \| SKIPPED \| 0 \| 0 \| - \| WS_VUS=0: 0 users, so nothing to run \|/,
+    );
     assert.match(result.stdout, /\| signup-browser \| SKIPPED \| .*no Chromium at /);
     // The LLM tenants carry credits for the profile's request rate, and the manifest says so.
     assert.deepEqual(manifest.seeding, [
@@ -347,12 +353,17 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
     assert.match(report, /\| tenants for llm-proxy \| 10 via simulator control API, 10000000 cents each/);
     assert.match(report, /### terminal-ws: SKIPPED\n\n[^\n]*\n\nSkipped: WS_VUS=0/);
     const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
-    assert.match(junit, /<testsuite name="terminal-ws" tests="1" failures="0"[^>]*>\n[^\n]*\n\s*<skipped message="WS_VUS=0/);
+    assert.match(
+      junit,
+      /<testsuite name="terminal-ws" tests="1" failures="0"[^>]*>\n[^\n]*\n\s*<skipped message="WS_VUS=0/,
+    );
   });
 
   test('every scenario skipped: exit 2, nothing started', async () => {
     const out = join(work, 'sim-all-skipped');
-    const result = await runCli(RUN_JS, ['--scenario', 'terminal-ws', '--out', out], { env: { WS_VUS: '0' } });
+    const result = await runCli(RUN_JS, ['--scenario', 'terminal-ws', '--out', out], {
+      env: { WS_VUS: '0' },
+    });
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(result.stdout, /nothing ran: every scenario was skipped/);
     assert.doesNotMatch(result.stdout, /simulator up/);

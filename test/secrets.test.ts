@@ -141,7 +141,7 @@ describe('secrets never reach results, logs, reports or metric names', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('ran every scenario and wrote its results', () => {
+  it('ran every scenario and wrote its results', (t) => {
     const transcript = `${run.stdout}\n${run.stderr}`;
     assert.ok(run.code === 0 || run.code === 1, `the run completed (exit ${run.code})\n${transcript}`);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as RunManifest;
@@ -152,6 +152,7 @@ describe('secrets never reach results, logs, reports or metric names', () => {
         `${name}: ${JSON.stringify(record)}\n${transcript}`,
       );
       assert.ok(existsSync(join(out, name, 'output.json')), `${name}/output.json`);
+      t.diagnostic(`${name}: ${record.outcome}${record.reason ? ` (${record.reason})` : ''}`);
     }
     for (const file of ['report.md', 'report.html', 'junit.xml'])
       assert.ok(existsSync(join(out, file)), `${file} written`);
@@ -172,6 +173,8 @@ describe('secrets never reach results, logs, reports or metric names', () => {
         leaks.push(`JWT-shaped ${match.slice(0, 16)}... in ${name}`);
     }
     assert.deepEqual(leaks, []);
+    // The scan reads what the run wrote: the run id (not a secret) is there.
+    assert.ok(texts.filter(([, text]) => text.includes(RUN_ID)).length >= 2, 'the scan sees the run outputs');
   });
 
   it('metric names carry no secret and no password-shaped token', () => {
@@ -193,7 +196,7 @@ describe('secrets never reach results, logs, reports or metric names', () => {
     assert.deepEqual(suspicious, []);
   });
 
-  it('no generated password appears: no password-shaped string in the outputs logs in to any account of the run', async () => {
+  it('no generated password appears: no password-shaped string in the outputs logs in to any account of the run', async (t) => {
     const { tenants } = await sim.control.tenants();
     const accounts = tenants.map((t) => t.email).filter((e): e is string => e !== null);
     assert.ok(accounts.length >= 5, `the run created accounts: ${accounts.length}`);
@@ -204,6 +207,7 @@ describe('secrets never reach results, logs, reports or metric names', () => {
       for (const match of text.match(PASSWORD_SHAPED) ?? []) candidates.add(match);
     // Real login attempts: bounded so a flood of look-alikes cannot stall the suite.
     assert.ok(candidates.size <= 200, `too many password-shaped strings to try: ${candidates.size}`);
+    t.diagnostic(`${candidates.size} password-shaped strings tried against ${accounts.length} accounts`);
     const working: string[] = [];
     for (const email of accounts)
       for (const candidate of candidates)

@@ -163,7 +163,8 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
   const seeding: SeedingRecord[] = manifest.seeding!;
   const toRun = plan.scenarios.filter((s) => s.skip === undefined);
   for (const [index, planned] of plan.scenarios.entries())
-    if (planned.skip !== undefined) log(`[${planned.entry.name}] skipped: ${manifest.scenarios[index]!.reason}`);
+    if (planned.skip !== undefined)
+      log(`[${planned.entry.name}] skipped: ${manifest.scenarios[index]!.reason}`);
   const recordOf = (name: string) => manifest.scenarios.find((r) => r.name === name)!;
 
   try {
@@ -203,7 +204,9 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
         group.env = { ...group.process.env };
         const control = new SimControlClient(group.env.SIM_CONTROL_URL!, group.env.SIM_ADMIN_TOKEN!);
         const seed = async (count: number, tag: string, scenarios: string[]) => {
-          const seeded = await control.seedTenants(count, tag, { creditsCents: SIMULATOR_TENANT_CREDITS_CENTS });
+          const seeded = await control.seedTenants(count, tag, {
+            creditsCents: SIMULATOR_TENANT_CREDITS_CENTS,
+          });
           manifest.seededTenants += seeded.tenantIds.length;
           seeding.push({
             scenarios,
@@ -235,7 +238,7 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
           ownEnv.set(planned.entry.name, { ...ownEnv.get(planned.entry.name), TENANT_IDS: ids.join(',') });
         }
       }
-    } else if (plan.options.seedTenants !== undefined) {
+    } else if (plan.options.seedTenants !== undefined && toRun.length > 0) {
       log(`creating ${plan.options.seedTenants} tenants through the signup flow`);
       const seeded = await seedTenantsBySignup({
         webBaseUrl: plan.settings.WEB_BASE_URL as string,
@@ -301,8 +304,11 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
         hooks,
       );
     try {
-      const indexed = plan.scenarios.map((planned, index) => ({ planned, index })).filter((s) => !s.planned.skip);
-      if (plan.options.parallel) await Promise.all(indexed.map(({ planned, index }) => runOne(planned, index)));
+      const indexed = plan.scenarios
+        .map((planned, index) => ({ planned, index }))
+        .filter((s) => !s.planned.skip);
+      if (plan.options.parallel)
+        await Promise.all(indexed.map(({ planned, index }) => runOne(planned, index)));
       else
         for (const { planned, index } of indexed) {
           if (signal.aborted) break;
@@ -321,7 +327,10 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
   // Nothing measured is no pass: a gate that ran no check must not open.
   if (outcomes.length === 0) log('nothing ran: every scenario was skipped');
   const exitCode: 0 | 1 | 2 =
-    startFailure !== undefined || manifest.interrupted || outcomes.length === 0 || outcomes.includes('not-started')
+    startFailure !== undefined ||
+    manifest.interrupted ||
+    outcomes.length === 0 ||
+    outcomes.includes('not-started')
       ? 2
       : outcomes.every((o) => o === 'pass')
         ? 0

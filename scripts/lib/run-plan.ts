@@ -91,7 +91,8 @@ export function effectiveVus(
 ): { vus: number | undefined; source: string } {
   const setting = entry.vusSetting;
   const text = setting ? env[setting] : undefined;
-  if (setting && text !== undefined && /^\d+$/.test(text)) return { vus: Number(text), source: `${setting}=${text}` };
+  if (setting && text !== undefined && /^\d+$/.test(text))
+    return { vus: Number(text), source: `${setting}=${text}` };
   if (!entry.registered) return { vus: undefined, source: 'the script' };
   const vus = entry.browser ? BROWSER_JOURNEYS[profile] : PROFILES[profile][entry.area].vus;
   return { vus, source: `the ${profile} profile` };

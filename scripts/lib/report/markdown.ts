@@ -117,8 +117,7 @@ export function scenarioMarkdown(scenario: LoadedScenario): string {
     );
   if (!scenario.report) {
     if (record.outcome !== 'skipped') parts.push('No Artillery results were written for this scenario.\n');
-  }
-  else parts.push(figuresMarkdown(keyFigures(scenario.report)));
+  } else parts.push(figuresMarkdown(keyFigures(scenario.report)));
   return parts.join('\n');
 }
 

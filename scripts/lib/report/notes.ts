@@ -25,8 +25,7 @@ export function rateLimitNotes(report: ArtilleryReport | undefined, area: string
   if (area === 'chat' && !areas.includes('chat')) areas.push('chat');
   return areas.map((a) => {
     const limited = counters[`${a}.rate_limited`] ?? 0;
-    if (limited === 0)
-      return { important: false, text: `${a}: not rate limited (${a}.rate_limited = 0).` };
+    if (limited === 0) return { important: false, text: `${a}: not rate limited (${a}.rate_limited = 0).` };
     const wait = summaries[`${a}.retry_after_ms`];
     const waited = wait
       ? `; the users waited Retry-After before sending again (${a}.retry_after_ms p95 ${fmt(wait.p95)} ms, max ${fmt(wait.max)} ms)`
@@ -52,7 +51,9 @@ export function creditNotes(report: ArtilleryReport | undefined): ScenarioNote[]
       important: true,
       text: `Credit exhaustion: ${fmt(refused)} requests refused because the tenant ran out of credits (${names
         .map((n) => `${n} = ${fmt(counters[n]!)}`)
-        .join(', ')}). Every LLM call costs at least 1 cent and a new tenant on the platform has 1000 cents, so a tenant under load runs dry in seconds: a finding about the credit model (top up or seed tenants with more credits), not a latency or proxy failure. The runner seeds simulator tenants with enough credits (see the manifest's seeding).`,
+        .join(
+          ', ',
+        )}). Every LLM call costs at least 1 cent and a new tenant on the platform has 1000 cents, so a tenant under load runs dry in seconds: a finding about the credit model (top up or seed tenants with more credits), not a latency or proxy failure. The runner seeds simulator tenants with enough credits (see the manifest's seeding).`,
     },
   ];
 }

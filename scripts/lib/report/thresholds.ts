@@ -161,18 +161,16 @@ function resolvedLimit(check: string, limitMetrics: string[], values: Record<str
   const escaped = limitMetrics.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
   const against = new RegExp(`^\\s*\\S+\\s*(<=|>=|==|!=|<|>)\\s*(${escaped})\\s*$`);
   const match = limitMetrics.length === 1 ? against.exec(check) : null;
-  const valueOf = (m: string) => (values[m] === undefined ? m : fmt(values[m]!));
-  if (match) return `${match[1]} ${valueOf(match[2]!)} (${match[2]!.replace(/\.(max|min|mean|p\d+)$/, '')})`;
+  const limitValue = (m: string) => (values[m] === undefined ? m : fmt(values[m]!));
+  if (match)
+    return `${match[1]} ${limitValue(match[2]!)} (${match[2]!.replace(/\.(max|min|mean|p\d+)$/, '')})`;
   let text = check;
-  for (const m of limitMetrics) text = text.split(m).join(valueOf(m));
+  for (const m of limitMetrics) text = text.split(m).join(limitValue(m));
   return text;
 }
 
 /** The measured percentile with the fewest samples, when below FEW_SAMPLES. */
-function fewestSamples(
-  metrics: string[],
-  report: ArtilleryReport | undefined,
-): ThresholdRow['fewSamples'] {
+function fewestSamples(metrics: string[], report: ArtilleryReport | undefined): ThresholdRow['fewSamples'] {
   let fewest: ThresholdRow['fewSamples'];
   for (const metric of metrics) {
     const match = PERCENTILE.exec(metric);
