@@ -294,7 +294,9 @@ describe('container provisioning scenario', { concurrency: false }, () => {
 
   test('malformed answers are counted per route, never crash a user', async () => {
     // Truncated JSON under a 200: an HTML error page would carry a 5xx and count as a server error.
-    await sim.control.patchFaults({ routes: { containers: { malformedRate: 0.1, malformedKind: 'truncated-json' } } });
+    await sim.control.patchFaults({
+      routes: { containers: { malformedRate: 0.1, malformedKind: 'truncated-json' } },
+    });
     const result = await runScenario();
     const attempts = counter(result, 'container.attempts');
     assert.ok(attempts > 0, explain(result));

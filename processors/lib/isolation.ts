@@ -2,6 +2,7 @@ import type { VUEvents } from 'artillery';
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
+import { booleanFlag } from '../../config/settings/shared';
 
 /**
  * Tenant-isolation probes (opt-in: ISOLATION_PROBES=true). With tenant A's credentials the
@@ -37,14 +38,9 @@ export const ISOLATION_EMITTED_METRICS: readonly string[] = [
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .optional()
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
 /** ISOLATION_PROBES: off unless explicitly switched on (a probe is an attack, even a polite one). */
 export function isolationProbesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const parsed = flag.safeParse(env.ISOLATION_PROBES?.trim().toLowerCase());
+  const parsed = booleanFlag(false).safeParse(env.ISOLATION_PROBES?.trim().toLowerCase() || undefined);
   return parsed.success && parsed.data;
 }
 

@@ -31,8 +31,7 @@ export class SimControlClient {
   clearFaults = () => this.call<Faults>('DELETE', '/faults');
   getLatency = () => this.call<LatencySettings>('GET', '/latency');
   /** The server merges partial settings, single models included. */
-  patchLatency = (settings: LatencyPatch) =>
-    this.call<LatencySettings>('PATCH', '/latency', settings);
+  patchLatency = (settings: LatencyPatch) => this.call<LatencySettings>('PATCH', '/latency', settings);
   stats = () => this.call<SimStats>('GET', '/stats');
   resetStats = () => this.call<void>('POST', '/stats/reset');
   seedTenants = (count: number, tag?: string, options: Omit<SeedTenantsRequest, 'count' | 'tag'> = {}) =>
