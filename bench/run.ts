@@ -181,7 +181,10 @@ async function main(): Promise<number> {
       bench ? measureWsSoak(bench, plan, log) : noTarget(),
     );
   } catch (error) {
-    log(`bench simulator: ${(error as Error).message}`);
+    const message = `the bench simulator did not start: ${(error as Error).message}`;
+    log(message);
+    for (const name of ['fidelity', 'ceiling', 'simulatorCapacity', 'wsSoak'] as const)
+      if (figures[name] === notRun) figures[name] = { ok: false, error: message };
   } finally {
     await target?.stop();
   }

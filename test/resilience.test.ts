@@ -309,7 +309,8 @@ describe('broken answers never crash a worker', () => {
     const outputPath = join(outDir, 'terminal.json');
     try {
       await sim.control.setFaults({
-        terminal: { strayFrameIntervalMs: 150, malformedFrameRate: 0.3 },
+        // Sockets dropped every 600 ms reconnect many times: enough upgrades that some are reset.
+        terminal: { strayFrameIntervalMs: 150, malformedFrameRate: 0.3, dropAfterMs: 600 },
         routes: { terminal: { resetRate: 0.3 } },
       });
       const result = await runArtillery({
@@ -328,6 +329,8 @@ describe('broken answers never crash a worker', () => {
           WS_COMMAND_INTERVAL: '250ms',
           WS_COMMAND_TIMEOUT: '1s',
           WS_RECONNECT_BASE_DELAY: '50ms',
+          WS_RECONNECT_MAX_DELAY: '200ms',
+          WS_MAX_RECONNECTS: '100',
         },
       });
       const stats = await sim.control.stats();

@@ -14,14 +14,11 @@ import type { GeneratorCostFigure, GeneratorProcess } from '../results';
  * load runs: CPU of all its threads and resident memory, read from /proc.
  */
 
-/** The scenarios of the seed's load; the browser journey's cost is Chromium's, not the generator's. */
-export const COST_SCENARIOS = [
-  'llm-proxy',
-  'chat-sessions',
-  'container-provisioning',
-  'signup-tenant-chat',
-  'terminal-ws',
-];
+/**
+ * The scenarios of the seed's load. The terminal has no users in the load profile (the runner
+ * skips it); the browser journey's cost is Chromium's, not the generator's.
+ */
+export const COST_SCENARIOS = ['llm-proxy', 'chat-sessions', 'container-provisioning', 'signup-tenant-chat'];
 
 function loadWindow(outDir: string, scenario: string): { from: number; to: number } | undefined {
   const file = join(outDir, scenario, 'output.json');
@@ -74,6 +71,11 @@ export async function measureGeneratorCost(
     if (series.length === 0)
       throw new Error(
         `no Artillery process seen (runner exit ${result.exitCode}):\n${result.output.slice(-2000)}`,
+      );
+    const missing = COST_SCENARIOS.filter((name) => !series.some((s) => s.label === name));
+    if (missing.length > 0)
+      throw new Error(
+        `the runner ran no Artillery process for ${missing.join(', ')} (exit ${result.exitCode}):\n${result.output.slice(-2000)}`,
       );
     const windows = series.map((s) => loadWindow(out, s.label));
     const processes: GeneratorProcess[] = series.map((s, i) => {
