@@ -5,6 +5,14 @@ import { CHAT_AREA, CHAT_EMITTED_METRICS, CHAT_METRICS as M } from './lib/chat/m
 import { BucketMix } from './lib/chat/mix';
 import { chatDurationMs, chatRunSettings } from './lib/chat/settings';
 import { reportGeneratorHealth } from './lib/generator-health';
+import {
+  emitZeroIsolationCounters,
+  ISOLATION_EMITTED_METRICS,
+  ISOLATION_PROBE_MESSAGE,
+  probeChatIsolation,
+  registerConversation,
+  toChatProbeAnswer,
+} from './lib/isolation';
 import { count, countFailure, type FailureCause, observe } from './lib/metrics';
 import { emitZeroSessionCounters, sendChatMessage, signUpAndLogIn, type WebClient } from './lib/web-session';
 
@@ -26,7 +34,7 @@ import { emitZeroSessionCounters, sendChatMessage, signUpAndLogIn, type WebClien
  * The names live in lib/chat/metric-names.ts, with the EMITTED_METRICS list derived from them.
  */
 
-export const EMITTED_METRICS = CHAT_EMITTED_METRICS;
+export const EMITTED_METRICS: readonly string[] = [...CHAT_EMITTED_METRICS, ...ISOLATION_EMITTED_METRICS];
 
 interface ChatUser {
   client: WebClient;
@@ -72,6 +80,7 @@ function emitZeroCounters(events: VUEvents): void {
 export async function startChatUser(context: VUContext, events: VUEvents): Promise<void> {
   // Before anything can throw: a run whose users cannot start must fail the gate (0 successes).
   emitZeroCounters(events);
+  emitZeroIsolationCounters(events);
   const settings = chatRunSettings();
   reportGeneratorHealth(events);
   mix ??= new BucketMix(settings.CHAT_MIX);
@@ -144,6 +153,17 @@ export async function sendChatTurn(context: VUContext, events: VUEvents): Promis
       return;
     }
     await sleep(waitMs);
+  }
+  if (user.conversationId !== undefined) {
+    // Opt-in (ISOLATION_PROBES): once per user, post into another user's (another tenant's) conversation.
+    const owner = String(context.vars.$uuid);
+    const client = user.client;
+    registerConversation(owner, user.conversationId);
+    await probeChatIsolation(events, owner, (foreignId) =>
+      sendChatMessage(client, { message: ISOLATION_PROBE_MESSAGE, conversationId: foreignId }).then(
+        toChatProbeAnswer,
+      ),
+    );
   }
   await sleep(Math.min(settings.CHAT_THINK_TIME, untilDeadline()));
 }

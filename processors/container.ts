@@ -7,6 +7,7 @@ import { AdminTokenSource } from './lib/container/admin-token';
 import { type CycleDeps, coldCycle, warmCycle } from './lib/container/cycle';
 import { CONTAINER_EMITTED_METRICS, CONTAINER_METRICS as M } from './lib/container/metric-names';
 import { TenantLeases } from './lib/container/tenant-lease';
+import { GENERATOR_EMITTED_METRICS, reportGeneratorHealth } from './lib/generator-health';
 import { count, observe } from './lib/metrics';
 
 /**
@@ -15,7 +16,10 @@ import { count, observe } from './lib/metrics';
  * running container, the call only). See processors/lib/container/ for the parts.
  */
 
-export const EMITTED_METRICS = CONTAINER_EMITTED_METRICS;
+export const EMITTED_METRICS: readonly string[] = [
+  ...CONTAINER_EMITTED_METRICS,
+  ...GENERATOR_EMITTED_METRICS,
+];
 
 interface WorkerRun {
   plan: ContainerPlan;
@@ -70,6 +74,7 @@ function deps(current: WorkerRun, events: VUEvents): CycleDeps {
 }
 
 export async function containerUserStart(context: VUContext, events: VUEvents): Promise<void> {
+  reportGeneratorHealth(events);
   // The ensure checks divide success by attempts: both must exist even if no cycle ever succeeds.
   count(events, M.attempts, 0);
   count(events, M.success, 0);
@@ -114,6 +119,7 @@ async function leaseTenant(current: WorkerRun, events: VUEvents): Promise<string
 }
 
 export async function containerCycle(context: VUContext, events: VUEvents): Promise<void> {
+  reportGeneratorHealth(events);
   const current = workerRun(context);
   if (current === 'invalid' || performance.now() >= current.deadline) return;
   try {

@@ -6,6 +6,7 @@ import { PROFILES, type ProfileName } from '../config/profiles';
 import { type LlmRunSettings, llmRunSettings } from '../config/settings/llm';
 import { describeIssues } from '../config/settings/shared';
 import { remoteTargetProblems } from '../scripts/lib/remote-guard';
+import { GENERATOR_EMITTED_METRICS, reportGeneratorHealth } from './lib/generator-health';
 import { callCompletion } from './lib/llm/client';
 import { type GateLimits, LLM, LLM_EMITTED_METRICS, recordOutcome, recordUserStart } from './lib/llm/record';
 import { authHeaders, completionBody, type PromptRow, promptRowsSchema } from './lib/llm/request';
@@ -17,7 +18,7 @@ import { count } from './lib/metrics';
  * requests in flight (less think time).
  */
 
-export const EMITTED_METRICS = LLM_EMITTED_METRICS;
+export const EMITTED_METRICS: readonly string[] = [...LLM_EMITTED_METRICS, ...GENERATOR_EMITTED_METRICS];
 
 interface RunConfig {
   settings: LlmRunSettings;
@@ -108,6 +109,7 @@ function stateOf(context: VUContext): UserState | undefined {
 
 /** beforeScenario: tenant, prompts and deadline of this user; zero counters for the gate. */
 export function startLlmUser(context: VUContext, events: VUEvents, done: (error?: Error) => void): void {
+  reportGeneratorHealth(events);
   const result = loadConfig();
   if (!result.ok) {
     count(events, LLM.configError);
@@ -154,6 +156,7 @@ export function llmUserHasTime(context: VUContext, next: (keepGoing: boolean) =>
 
 /** One completion request, measured and recorded, then the user's think time. */
 export async function sendCompletion(context: VUContext, events: VUEvents): Promise<void> {
+  reportGeneratorHealth(events);
   const state = stateOf(context);
   // The loop body runs once before its condition is first asked.
   if (!state || Date.now() >= state.deadline) return;
@@ -186,7 +189,8 @@ export async function sendCompletion(context: VUContext, events: VUEvents): Prom
 }
 
 /** afterScenario: release the user's connection. */
-export function endLlmUser(context: VUContext, _events: VUEvents, done: (error?: Error) => void): void {
+export function endLlmUser(context: VUContext, events: VUEvents, done: (error?: Error) => void): void {
+  reportGeneratorHealth(events);
   const id: unknown = context.vars[USER_KEY];
   if (typeof id === 'string') {
     users.get(id)?.agent.destroy();

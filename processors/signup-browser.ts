@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { VUContext, VUEvents } from 'artillery';
 import type { Locator, Page, Response } from 'playwright-core';
+import { GENERATOR_EMITTED_METRICS, reportGeneratorHealth } from './lib/generator-health';
 import { count, countFailure, type FailureCause, observe } from './lib/metrics';
 import { newTestCredentials } from './lib/web/accounts';
 import { BrowserRequestTransport } from './lib/web/browser-transport';
@@ -52,6 +53,7 @@ export const EMITTED_METRICS: readonly string[] = [
   ...Object.values(JOURNEY_METRICS),
   `${JOURNEY_AREA}.failures.*`,
   ...WEB_SESSION_EMITTED_METRICS,
+  ...GENERATOR_EMITTED_METRICS,
 ];
 
 const MESSAGE_PLACEHOLDER = 'Send a message...';
@@ -102,6 +104,7 @@ export async function signupBrowserJourney(
   test: { step: TestStep },
 ): Promise<void> {
   const settings = signupRunSettings();
+  reportGeneratorHealth(events);
   emitZeroSessionCounters(events);
   for (const name of [M.success, M.failures]) count(events, name, 0);
   count(events, M.attempts);
@@ -192,8 +195,10 @@ export async function signupBrowserJourney(
     });
 
     count(events, M.success);
+    reportGeneratorHealth(events);
   } catch (error) {
     countFailure(events, JOURNEY_AREA, causeOf(error));
+    reportGeneratorHealth(events);
     throw error;
   }
 }

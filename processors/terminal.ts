@@ -1,4 +1,11 @@
 import type { VUContext, VUEvents } from 'artillery';
+import { GENERATOR_EMITTED_METRICS, reportGeneratorHealth } from './lib/generator-health';
+import {
+  emitZeroIsolationCounters,
+  ISOLATION_EMITTED_METRICS,
+  probeTerminalIsolation,
+  terminalTokenSource,
+} from './lib/isolation';
 import { count } from './lib/metrics';
 import { terminalUrl } from './lib/terminal/link';
 import { TERMINAL_METRICS as M, TERMINAL_EMITTED_METRICS } from './lib/terminal/metric-names';
@@ -13,7 +20,11 @@ import {
   terminalTenantIds,
 } from './lib/terminal/settings';
 
-export const EMITTED_METRICS = TERMINAL_EMITTED_METRICS;
+export const EMITTED_METRICS: readonly string[] = [
+  ...TERMINAL_EMITTED_METRICS,
+  ...GENERATOR_EMITTED_METRICS,
+  ...ISOLATION_EMITTED_METRICS,
+];
 
 /** Spreads sessions over the tenants in order, so each tenant gets an equal share of sockets. */
 let nextTenant = 0;
@@ -30,6 +41,8 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
   // Counted before anything can throw: a run that cannot even start its sessions must fail the
   // gate, not pass it for want of sessions.
   emitSessionStart(events);
+  emitZeroIsolationCounters(events);
+  reportGeneratorHealth(events);
   let settings: TerminalRunSettings;
   let tenants: string[];
   try {
@@ -43,6 +56,17 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
   const tenantId = tenants[nextTenant++ % tenants.length]!;
   const profile = runProfile(settings, context.vars.$environment);
   runDeadline ??= performance.now() + sessionDurationMs(settings, profile);
+  // Opt-in (ISOLATION_PROBES): the first tenant's token against the second tenant's terminal, once.
+  if (tenants.length > 1)
+    await probeTerminalIsolation(events, {
+      apiBaseUrl: settings.API_BASE_URL,
+      webOrigin: new URL(settings.WEB_BASE_URL).origin,
+      ownTenantId: tenants[0]!,
+      foreignTenantId: tenants[1]!,
+      ...terminalTokenSource(),
+    });
+  // The session holds this user for the whole run: hand over the generator's samples meanwhile.
+  const health = setInterval(() => reportGeneratorHealth(events), 1000);
   const verdict = await holdSession(
     {
       endpoint: {
@@ -61,7 +85,10 @@ export async function holdTerminalSession(context: VUContext, events: VUEvents):
       recoveryTimeoutMs: settings.WS_RECOVERY_TIMEOUT,
     },
     events,
-  );
+  ).finally(() => {
+    clearInterval(health);
+    reportGeneratorHealth(events);
+  });
   if (verdict.ok) count(events, M.sessionsCompleted);
   else {
     count(events, M.sessionsFailed);

@@ -40,7 +40,7 @@ export function benchPlan(quick: boolean): BenchPlan {
     llmThinkMs: 200,
     chatThinkMs: 1000,
     fidelitySeconds: quick ? 3 : 12,
-    ceilingLevels: quick ? [200] : [200, 400, 800, 1600, 2400],
+    ceilingLevels: quick ? [200] : [200, 400, 800, 1600, 3200],
     ceilingSeconds: quick ? 3 : 8,
     ceilingToleranceMs: 5,
     costSeconds: quick ? 3 : 15,
