@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { relative } from 'node:path';
 import { writeReport } from './lib/report/index';
 import { executeRun } from './lib/run-execute';
@@ -9,6 +10,23 @@ import { planRun } from './lib/run-plan';
  * runs the scenarios and turns the outputs into a verdict. Exit code is the gate: 0 every
  * threshold passed, 1 a threshold failed (or a run broke), 2 bad configuration or could not start.
  */
+/**
+ * publish-metrics crashes Artillery (ENOTFOUND, exit 1) at its first flush when the StatsD host
+ * does not resolve: refuse such a run before any load is sent instead.
+ */
+async function checkMetricsSink(env: Record<string, string | undefined>): Promise<string | undefined> {
+  const publishing = Boolean(env.PUBLISH_METRICS_TYPE || env.STATSD_HOST);
+  if (!publishing) return undefined;
+  const host = env.STATSD_HOST;
+  if (!host) return 'STATSD_HOST: must be set when PUBLISH_METRICS_TYPE is set (where to send metrics)';
+  try {
+    await lookup(host);
+    return undefined;
+  } catch {
+    return `STATSD_HOST: "${host}" does not resolve; metrics could not be sent`;
+  }
+}
+
 async function main(): Promise<number> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const planned = planRun(process.argv.slice(2), process.env);
@@ -20,6 +38,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const plan = planned.plan;
+  const metricsProblem = await checkMetricsSink(plan.env);
+  if (metricsProblem) {
+    process.stderr.write(`configuration error (nothing was sent):\n  ${metricsProblem}\n`);
+    return 2;
+  }
   log(
     `run ${plan.runId}: profile ${plan.profile}, ${plan.scenarios.length} scenario(s) ${
       plan.options.parallel ? 'in parallel' : 'one after another'

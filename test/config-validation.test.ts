@@ -79,6 +79,17 @@ const BAD_INPUTS: BadInput[] = [
     file: { INFERENCE_BUDGET_MS: 'fast' },
   },
   {
+    name: 'unknown PUBLISH_METRICS_TYPE',
+    names: ['PUBLISH_METRICS_TYPE'],
+    file: { PUBLISH_METRICS_TYPE: 'graphite' },
+  },
+  {
+    name: 'STATSD_HOST that does not resolve',
+    names: ['STATSD_HOST', 'does not resolve'],
+    file: { STATSD_HOST: 'statsd.invalid' },
+  },
+  { name: 'STATSD_PORT out of range', names: ['STATSD_PORT'], file: { STATSD_PORT: '70000' } },
+  {
     name: 'negative INFERENCE_BUDGET_MS',
     names: ['INFERENCE_BUDGET_MS'],
     file: { INFERENCE_BUDGET_MS: '-5' },

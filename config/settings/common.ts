@@ -74,6 +74,25 @@ export const commonSettings = z.object({
   LOADTEST_PROFILE: z.enum(PROFILE_NAMES, { error: `must be one of ${PROFILE_NAMES.join(', ')}` }).optional(),
   LOADTEST_ALLOW_REMOTE: booleanFlag(false),
   LOADTEST_ALLOWED_HOSTS: hostList,
+  /** Tag of the target in published metrics (default: `simulator` or the env file's name). */
+  LOADTEST_TARGET_ENV: z
+    .string()
+    .regex(RUN_ID, { error: 'must be 1-64 characters of letters, digits, ".", "_" or "-"' })
+    .optional(),
+  /** Switches Artillery's publish-metrics reporter on (docs/METRICS.md); the runner sets it from STATSD_HOST. */
+  PUBLISH_METRICS_TYPE: z
+    .enum(['influxdb-statsd', 'statsd', 'datadog'], { error: 'must be influxdb-statsd, statsd or datadog' })
+    .optional(),
+  STATSD_HOST: z
+    .string()
+    .regex(HOSTNAME, { error: 'must be a host name or IPv4 address without scheme or port' })
+    .optional(),
+  STATSD_PORT: z.coerce
+    .number({ error: 'must be a UDP port number' })
+    .int({ error: 'must be a whole port number' })
+    .min(1, { error: 'must be 1-65535' })
+    .max(65535, { error: 'must be 1-65535' })
+    .default(8125),
 });
 
 export type CommonSettings = z.infer<typeof commonSettings>;

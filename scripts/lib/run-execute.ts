@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { checkSettings, isSecretSetting, publicSettings } from '../../config/settings/index';
 import { SimControlClient } from '../../simulator/src/control-client';
 import { type ArtilleryRunResult, runArtillery } from './artillery-run';
@@ -387,9 +387,16 @@ async function runScenario(
       env: {
         ...plan.env,
         ...targetEnv,
-        LOADTEST_RUN_ID: record.dataTag,
+        // One run id for the whole run (metrics tags, Grafana's run-id variable); test accounts stay
+        // unique per scenario because their emails carry LOADTEST_SCENARIO as well.
+        LOADTEST_RUN_ID: plan.runId,
         LOADTEST_SCENARIO: record.name,
         LOADTEST_PROFILE: plan.profile,
+        LOADTEST_TARGET_ENV:
+          plan.env.LOADTEST_TARGET_ENV ??
+          (plan.target.kind === 'simulator' ? 'simulator' : basename(plan.target.file).replace(/\.env$/, '')),
+        // STATSD_HOST alone switches publishing on for runner users (see docs/METRICS.md).
+        ...(plan.env.STATSD_HOST && !plan.env.PUBLISH_METRICS_TYPE ? { PUBLISH_METRICS_TYPE: 'influxdb-statsd' } : {}),
       },
       outputPath: join(dir, 'output.json'),
       timeoutMs: planned.timeoutMs,
