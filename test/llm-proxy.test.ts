@@ -25,6 +25,8 @@ const CHECK = {
   overhead: 'llm.proxy_overhead_ms.p99',
   latency: 'llm.latency_ms.p99',
   ttft: 'llm.ttft_ms.p99',
+  generatorLag: 'generator.event_loop_lag_ms.p99',
+  generatorCpu: 'generator.cpu_pct.p95',
 } as const;
 type CheckName = keyof typeof CHECK;
 
@@ -140,6 +142,9 @@ describe('scenarios/llm-proxy.yml against the simulator', { concurrency: false }
         SERVICE_API_KEY: sim.serviceApiKey,
         TENANT_IDS: sim.tenantIds.join(','),
         LLM_DURATION: '3s',
+        // 100 users on this 2-core machine really do saturate the generator (p95 ~100 % of a
+        // core); these tests are about the platform's checks, generator-health.test.ts about that one.
+        GENERATOR_CPU_P95_PCT: '1000',
         ...env,
       },
       timeoutMs: 90_000,

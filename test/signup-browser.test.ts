@@ -61,7 +61,7 @@ describe('signup-browser in Chromium against the simulator', {
     const runId = `brw${Date.now().toString(36)}`;
     const result = await runJourney(sim, runId, ROOMY_LIMITS);
     assert.equal(result.exitCode, 0, explain(result));
-    assert.equal(result.ensure.length, 4, explain(result));
+    assert.equal(result.ensure.length, 6, explain(result));
     for (const check of result.ensure) assert.ok(check.ok, `${check.check}\n${explain(result)}`);
     assert.equal(counter(result, 'browser_journey.success'), 1);
     assert.equal(counter(result, 'vusers.failed'), 0);

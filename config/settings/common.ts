@@ -87,6 +87,19 @@ export const commonSettings = z.object({
     .string()
     .regex(HOSTNAME, { error: 'must be a host name or IPv4 address without scheme or port' })
     .optional(),
+  /** Generator self-monitoring limits (processors/lib/generator-health.ts); the scenarios default to 250 / 90. */
+  GENERATOR_LAG_P99_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds, e.g. 250' })
+    .finite()
+    .positive({ error: 'must be more than 0 (milliseconds)' })
+    .optional(),
+  GENERATOR_CPU_P95_PCT: z.coerce
+    .number({ error: 'must be a percentage of one core, e.g. 90' })
+    .finite()
+    .positive({ error: 'must be more than 0 (percent)' })
+    .optional(),
+  ISOLATION_PROBES: booleanFlag(false),
+  ISOLATION_TENANT_TOKEN: jwt('a token of the first tenant in TENANT_IDS, for the terminal isolation probe'),
   STATSD_PORT: z.coerce
     .number({ error: 'must be a UDP port number' })
     .int({ error: 'must be a whole port number' })

@@ -396,7 +396,9 @@ async function runScenario(
           plan.env.LOADTEST_TARGET_ENV ??
           (plan.target.kind === 'simulator' ? 'simulator' : basename(plan.target.file).replace(/\.env$/, '')),
         // STATSD_HOST alone switches publishing on for runner users (see docs/METRICS.md).
-        ...(plan.env.STATSD_HOST && !plan.env.PUBLISH_METRICS_TYPE ? { PUBLISH_METRICS_TYPE: 'influxdb-statsd' } : {}),
+        ...(plan.env.STATSD_HOST && !plan.env.PUBLISH_METRICS_TYPE
+          ? { PUBLISH_METRICS_TYPE: 'influxdb-statsd' }
+          : {}),
       },
       outputPath: join(dir, 'output.json'),
       timeoutMs: planned.timeoutMs,

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { tolerateUnparsableContentType } from '../core/content-type';
 import type { SimContext } from '../core/context';
 import { familyFromConfig, routeNameFromConfig } from '../core/stats';
 import { registerAdminTenantRoutes } from './admin-tenants';
@@ -25,9 +26,6 @@ function needsAuth(path: string): boolean {
   if (PUBLIC_PATHS.has(path) || WEBHOOKS.has(path)) return false;
   return path.startsWith('/api/') || path.startsWith('/v1/');
 }
-
-/** type/subtype with optional parameters: what Fastify can parse. */
-const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;.*)?$/;
 
 /** middleware/admin.go guards every path under /api/admin, mounted or not. */
 const isAdminPath = (path: string) => path === '/api/admin' || path.startsWith('/api/admin/');
@@ -56,13 +54,7 @@ export function buildApi(ctx: SimContext): FastifyInstance {
   app.addHook('preHandler', async (request, reply) => {
     if (request.body === BODY_TOO_LARGE) reply.header('connection', 'close');
   });
-  // Go never parses Content-Type on these routes; Fastify would refuse one it cannot parse with 415
-  // before the route. Such a header is read as "some bytes" so the route decides, as in Go.
-  app.addHook('onRequest', async (request) => {
-    const type = request.headers['content-type'];
-    if (type !== undefined && !MEDIA_TYPE.test(type))
-      request.headers['content-type'] = 'application/octet-stream';
-  });
+  tolerateUnparsableContentType(app);
 
   // Outermost applyAuth (401), then ApplyAdmin on /api/admin (403), then the routes.
   app.addHook('onRequest', async (request, reply) => {

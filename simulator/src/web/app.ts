@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { RouteFamily } from '../control-types';
+import { tolerateUnparsableContentType } from '../core/content-type';
 import type { SimContext } from '../core/context';
 import { createMiddleware, pathnameOf } from './middleware';
 import { registerAuthRoutes } from './routes/auth';
@@ -45,6 +46,7 @@ export function buildWebApp(ctx: SimContext): FastifyInstance {
   // Route handlers read the raw text themselves, as Next.js route handlers do with req.json().
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  tolerateUnparsableContentType(app);
 
   const services = createWebServices(ctx);
   app.addHook('preHandler', createMiddleware(services));
