@@ -4,6 +4,7 @@ import { loadChatMessages, MessagePicker } from './lib/chat/messages';
 import { CHAT_AREA, CHAT_EMITTED_METRICS, CHAT_METRICS as M } from './lib/chat/metric-names';
 import { BucketMix } from './lib/chat/mix';
 import { chatDurationMs, chatRunSettings } from './lib/chat/settings';
+import { createFailureExplainer } from './lib/failure-log';
 import { reportGeneratorHealth } from './lib/generator-health';
 import {
   emitZeroIsolationCounters,
@@ -13,7 +14,7 @@ import {
   registerConversation,
   toChatProbeAnswer,
 } from './lib/isolation';
-import { count, countFailure, type FailureCause, observe } from './lib/metrics';
+import { count, countFailure, observe } from './lib/metrics';
 import { emitZeroSessionCounters, sendChatMessage, signUpAndLogIn, type WebClient } from './lib/web-session';
 
 /**
@@ -46,16 +47,7 @@ let runDeadline: number | undefined;
 let mix: BucketMix | undefined;
 let picker: MessagePicker | undefined;
 
-const PRINTED_PER_CAUSE = 3;
-const printed = new Map<string, number>();
-
-function explainOnce(step: string, cause: FailureCause, detail: string): void {
-  const key = `${step}.${cause}`;
-  const seen = printed.get(key) ?? 0;
-  if (seen >= PRINTED_PER_CAUSE) return;
-  printed.set(key, seen + 1);
-  console.error(`[chat-sessions] ${step} failed (${cause}): ${detail}`);
-}
+const explainOnce = createFailureExplainer('chat-sessions');
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const untilDeadline = () => (runDeadline === undefined ? 0 : runDeadline - performance.now());

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { VUContext, VUEvents } from 'artillery';
+import { createFailureExplainer } from './lib/failure-log';
 import { GENERATOR_METRICS, reportGeneratorHealth } from './lib/generator-health';
 import { count, countFailure, type FailureCause, observe } from './lib/metrics';
 import { signupRunSettings } from './lib/web/signup-settings';
@@ -26,16 +27,7 @@ import {
  */
 
 const FALLBACK_FIRST_MESSAGE = 'Hello! This is my first message after signing up.';
-const PRINTED_PER_CAUSE = 3;
-const printed = new Map<string, number>();
-
-function explainOnce(step: string, cause: FailureCause, detail: string): void {
-  const key = `${step}.${cause}`;
-  const seen = printed.get(key) ?? 0;
-  if (seen >= PRINTED_PER_CAUSE) return;
-  printed.set(key, seen + 1);
-  console.error(`[signup-tenant-chat] ${step} failed (${cause}): ${detail}`);
-}
+const explainOnce = createFailureExplainer('signup-tenant-chat');
 
 const AUTH_COST_NOTE =
   'auth latency. On the real platform signup and login are bound by password hashing: bcrypt cost 12 ' +

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../duration';
-import { durationMs, milliseconds } from './shared';
+import { durationMs, milliseconds, optionalDurationMs } from './shared';
 
 /**
  * Chat sessions with mixed message lengths (scenarios/chat-sessions.yml). Keys are environment
@@ -42,24 +41,11 @@ const chatMix = z
     >;
   });
 
-const optionalDurationMs = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    if (text === undefined) return undefined;
-    const ms = parseDurationMs(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (use e.g. 200ms, 30s, 10m, 1h)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
 export const chatSettings = z.object({
   /** Concurrent chat users; unset = the profile's chat shape (the runner turns it into phases). */
   CHAT_VUS: z.coerce.number().int().min(0).max(10_000).optional(),
   /** How long users keep chatting; unset = the profile's chat duration. */
-  CHAT_DURATION: optionalDurationMs,
+  CHAT_DURATION: optionalDurationMs(),
   /** Pause after each answer before the next message. */
   CHAT_THINK_TIME: durationMs('1s'),
   /** Share of short / medium / long messages. */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../duration';
 import { PROFILES, type ProfileName } from '../profiles';
 import { commonSettings } from './common';
-import { describeIssues, durationMs, positiveInt } from './shared';
+import { describeIssues, durationMs, optionalDurationMs, positiveInt } from './shared';
 
 /**
  * Settings of the container provisioning scenario (scenarios/container-provisioning.yml).
@@ -13,19 +12,6 @@ import { describeIssues, durationMs, positiveInt } from './shared';
  */
 
 /** A duration that may stay unset (durationMs() always falls back to its default). */
-const optionalDurationMs = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    if (text === undefined) return undefined;
-    const ms = parseDurationMs(text);
-    if (ms === undefined || ms < 1) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (use e.g. 30s, 10m, 1h)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
 const claimsObject = z
   .string()
   .default('{"sub":"agentteams-loadtest","role":"admin","isAdmin":true}')
@@ -48,7 +34,7 @@ export const containerSettings = z.object({
   /** Users in flight; unset: the profile's `container` users (the YAML falls back to them). */
   CONTAINER_VUS: z.coerce.number().int().min(1).max(10_000).optional(),
   /** How long each user keeps cycling; unset: the duration of the Artillery environment's profile. */
-  CONTAINER_DURATION: optionalDurationMs,
+  CONTAINER_DURATION: optionalDurationMs({ positive: true }),
   /** cold: suspend, resume, wait for healthy (needs admin credentials); warm: time the resume call only. */
   CONTAINER_MODE: z.enum(['cold', 'warm'], { error: 'must be cold or warm' }).optional(),
   /** Readiness poll period; the startup figure is at most this much (plus one request) late. */

@@ -1,20 +1,6 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../duration';
 import { commonSettings } from './common';
-import { booleanFlag, durationMs, milliseconds, positiveInt } from './shared';
-
-const optionalDurationMs = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    if (text === undefined) return undefined;
-    const ms = parseDurationMs(text);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `not a positive duration: "${text}" (use e.g. 30s, 10m, 1h)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+import { booleanFlag, durationMs, milliseconds, optionalDurationMs, positiveInt } from './shared';
 
 /**
  * The LLM proxy scenario (scenarios/llm-proxy.yml). Keys are environment variable names.
@@ -27,7 +13,7 @@ export const llmSettings = z.object({
   /** Users in flight (per ramp step for stress); unset = the profile's llm shape. */
   LLM_VUS: z.coerce.number().int().min(1).max(100_000).optional(),
   /** How long each user keeps sending; unset = the profile's llm duration. */
-  LLM_DURATION: optionalDurationMs,
+  LLM_DURATION: optionalDurationMs({ positive: true }),
   /** Pause between a user's answer and its next request. */
   LLM_THINK_TIME: durationMs('200ms'),
   /** A model id the proxy knows (GET /v1/models); an unknown one is a 400 for every request. */

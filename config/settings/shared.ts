@@ -21,6 +21,25 @@ export const durationMs = (fallback: string) =>
       return ms;
     });
 
+/**
+ * An optional duration (unset: the profile decides). `positive` refuses 0 for settings where a
+ * zero duration would make the scenario do nothing.
+ */
+export const optionalDurationMs = (options: { positive?: boolean } = {}) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const ms = parseDurationMs(text);
+      if (ms === undefined || (options.positive && ms <= 0)) {
+        const what = options.positive ? 'a positive duration' : 'a duration';
+        ctx.addIssue({ code: 'custom', message: `not ${what}: "${text}" (use e.g. 200ms, 30s, 10m, 1h)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 export const positiveInt = (fallback: number, max = 1_000_000) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 

@@ -1,20 +1,13 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../duration';
 import type { ProfileName } from '../profiles';
-import { durationMs, milliseconds, nonNegativeInt, positiveInt, tenantIdList } from './shared';
-
-const optionalDurationMs = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    if (text === undefined) return undefined;
-    const ms = parseDurationMs(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (use e.g. 200ms, 30s, 10m, 1h)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+import {
+  durationMs,
+  milliseconds,
+  nonNegativeInt,
+  optionalDurationMs,
+  positiveInt,
+  tenantIdList,
+} from './shared';
 
 /**
  * Terminal WebSocket stability (scenarios/terminal-ws.yml). Keys are environment variable names.
@@ -33,11 +26,11 @@ export const terminalSettings = z.object({
   /** Sessions held in parallel; unset = the profile's terminal shape, 0 = off. */
   WS_VUS: z.coerce.number().int().min(0).max(10_000).optional(),
   /** How long each session is held; unset = the profile's terminal duration. */
-  WS_DURATION: optionalDurationMs,
+  WS_DURATION: optionalDurationMs(),
   /** Tenants whose terminals are opened (round robin); default TENANT_IDS. */
   WS_TENANT_IDS: tenantIdList.optional(),
   /** Time between two `echo <nonce>` commands on one socket; unset = commandIntervalDefaultMs(profile). */
-  WS_COMMAND_INTERVAL: optionalDurationMs,
+  WS_COMMAND_INTERVAL: optionalDurationMs(),
   /** A command whose nonce has not come back after this long is counted as a timeout. */
   WS_COMMAND_TIMEOUT: durationMs('10s'),
   /** Opening handshake limit (connect and each reconnect attempt). */

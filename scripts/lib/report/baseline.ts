@@ -19,6 +19,23 @@ export interface BaselineComparison {
   regressions: Delta[];
 }
 
+/** One formatting of report numbers for the markdown and HTML renderings. */
+export const formatNumber = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+export const DELTA_HEADERS = ['scenario', 'metric', 'baseline', 'now', 'change', 'regression'];
+
+/** The delta table's cells, shared by report.md and report.html. */
+export function deltaCells(delta: Delta): string[] {
+  return [
+    delta.scenario,
+    delta.metric,
+    delta.baseline === null ? '-' : formatNumber(delta.baseline),
+    delta.current === null ? '-' : formatNumber(delta.current),
+    delta.change,
+    delta.regression ? 'REGRESSION' : '',
+  ];
+}
+
 const LATENCY = /response_time|_ms$|rtt|ttft|latency|startup|cold_start|session_length/;
 const FAILURE = /(^errors\.|\.failures$|^vusers\.failed$)/;
 /** Below these absolute changes a relative jump is noise (1 ms → 2 ms is +100%). */

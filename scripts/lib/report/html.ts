@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UPLOT_CSS, UPLOT_JS } from '../paths';
-import type { BaselineComparison } from './baseline';
+import { type BaselineComparison, DELTA_HEADERS, deltaCells, formatNumber } from './baseline';
 import { scenarioCharts } from './charts';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
@@ -9,7 +9,7 @@ import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows, verdictLab
 
 const esc = (text: string | number) =>
   String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const num = formatNumber;
 
 function table(head: string[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
   if (rows.length === 0) return '';
@@ -152,15 +152,8 @@ export function runHtml(
   const baseline = comparison
     ? `<h2>Compared with ${esc(comparison.baselineRunId)} (tolerance ${Math.round(comparison.tolerance * 100)}%)</h2>
 <p class="${comparison.regressions.length ? 'fail' : 'ok'}">${comparison.regressions.length} regression(s)</p>${table(
-        ['scenario', 'metric', 'baseline', 'now', 'change', 'regression'],
-        comparison.deltas.map((d) => [
-          d.scenario,
-          d.metric,
-          d.baseline === null ? '-' : num(d.baseline),
-          d.current === null ? '-' : num(d.current),
-          d.change,
-          d.regression ? 'REGRESSION' : '',
-        ]),
+        DELTA_HEADERS,
+        comparison.deltas.map(deltaCells),
         (i) => (comparison.deltas[i]!.regression ? 'fail' : ''),
       )}`
     : '';

@@ -1,12 +1,12 @@
 import type { RunManifest } from '../manifest';
-import type { BaselineComparison } from './baseline';
+import { type BaselineComparison, DELTA_HEADERS, deltaCells, formatNumber } from './baseline';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
 import { scenarioNotes } from './notes';
 import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows, verdictLabel } from './thresholds';
 
 const cell = (text: string | number) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const num = formatNumber;
 
 function table(head: string[], rows: (string | number)[][]): string {
   if (rows.length === 0) return '';
@@ -164,21 +164,7 @@ export function baselineMarkdown(comparison: BaselineComparison): string {
     comparison.regressions.length === 0
       ? 'No regressions beyond the tolerance.\n\n'
       : `**${comparison.regressions.length} regression(s) beyond the tolerance.**\n\n`;
-  return (
-    head +
-    verdict +
-    table(
-      ['scenario', 'metric', 'baseline', 'now', 'change', 'regression'],
-      comparison.deltas.map((d) => [
-        d.scenario,
-        d.metric,
-        d.baseline === null ? '-' : num(d.baseline),
-        d.current === null ? '-' : num(d.current),
-        d.change,
-        d.regression ? 'REGRESSION' : '',
-      ]),
-    )
-  );
+  return head + verdict + table(DELTA_HEADERS, comparison.deltas.map(deltaCells));
 }
 
 export function runMarkdown(run: LoadedRun, comparison: BaselineComparison | undefined): string {
