@@ -1,0 +1,2 @@
+/** Placeholder: the plugin lands here (see docs/DESIGN.md). */
+export class Plugin {}
