@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { writeReport } from './lib/report/index';
 import { executeRun } from './lib/run-execute';
 import { USAGE } from './lib/run-options';
-import { planRun } from './lib/run-plan';
+import { planRun, type RunPlan, TARGET_URL_SETTINGS } from './lib/run-plan';
 
 /**
  * `npm start` / `npm run loadtest -- ...`: checks the whole configuration, brings the target up,
@@ -48,6 +48,7 @@ async function main(): Promise<number> {
       plan.options.parallel ? 'in parallel' : 'one after another'
     }: ${plan.scenarios.map((s) => s.entry.name).join(', ')}`,
   );
+  log(`target: ${describeTarget(plan)}`);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -87,3 +88,20 @@ main().then(
     process.exitCode = 2;
   },
 );
+
+/** Where the load goes, said before any of it is sent (URLs only; settings may hold secrets). */
+function describeTarget(plan: RunPlan): string {
+  const urls = (names: readonly string[]) =>
+    names
+      .filter((name) => plan.env[name])
+      .map((name) => `${name}=${plan.env[name]}`)
+      .join(' ');
+  switch (plan.target.kind) {
+    case 'simulator':
+      return 'the bundled simulator (started by this run on loopback ports)';
+    case 'env-file':
+      return `${relative(process.cwd(), plan.target.file)}: ${urls(TARGET_URL_SETTINGS) || '(no URL set)'}`;
+    case 'environment':
+      return `the shell's ${urls(plan.target.names)} (no --target given)`;
+  }
+}

@@ -5,7 +5,7 @@ import { loadArtilleryValidator } from './lib/validate/artillery-schema';
 import { validateScenarioFile } from './lib/validate/validate-scenario';
 
 /**
- * `npm run validate [files...]`: offline checks of every scenario (the seed's `k6 inspect`): YAML
+ * `npm run validate [files...]`: offline checks of every scenario (like `k6 inspect`): YAML
  * parses, Artillery's script schema, processor functions exist in the built processors, payload
  * files exist, every threshold names a metric the scenario can emit. Exit 1 on any problem.
  */

@@ -12,7 +12,7 @@ export interface ChildRun {
  * Variables the bench sets for its own runs; none may leak into a command measured as a user
  * would run it (they would change its load).
  */
-const BENCH_ONLY = /^(LLM|CHAT|WS|CONTAINER|SIGNUP|BROWSER)_/;
+const BENCH_ONLY = /^(LLM|CHAT|WS|CONTAINER|SIGNUP|BROWSER)_|^(WEB|API)_BASE_URL$/;
 
 export function startChild(
   command: string,

@@ -21,7 +21,7 @@ export interface BenchPlan {
   capacitySeconds: number;
   /** Back-to-back wrk before measuring a route: the simulator's JIT and caches warm, not measured. */
   warmupSeconds: number;
-  /** wrk at the seed's LLM load, simulator and bare server each. */
+  /** wrk at the target LLM load, simulator and bare server each. */
   seedLatencySeconds: number;
   capacityConnections: number;
   soakSessions: number;

@@ -70,14 +70,14 @@ export function renderResults(r: BenchResults): string {
       `1-minute load average ${m.loadAverageAtStart} at the start.`,
   );
 
-  out.push("\n### 1. Fidelity at the seed's load\n");
+  out.push("\n### 1. Fidelity at the target load\n");
   if (f.fidelity.ok) {
     out.push(fidelityWorkload('LLM proxy, 100 users, 200 ms think', f.fidelity.llm));
     out.push('');
     out.push(fidelityWorkload('Chat, 50 users, 1 s think, short messages', f.fidelity.chat));
   } else out.push(failed(f.fidelity)!);
 
-  out.push("\n### 2. Generator cost, every scenario at once at the seed's load\n");
+  out.push("\n### 2. Generator cost, every scenario at once at the target load\n");
   if (f.generatorCost.ok) {
     const g = f.generatorCost;
     out.push(
@@ -159,7 +159,7 @@ export function renderResults(r: BenchResults): string {
     const a = s.addedLatency;
     out.push(
       `\n${s.connections} connections, ${s.durationSeconds} s per route, the simulator's modelled delays (model, proxy, ` +
-        `chat) set to zero: its own cost. At the seed's LLM load (100 connections, 200 ms think, ${a.durationSeconds} s) wrk sees ${ms(a.simulatorMs.p50)} / ${ms(a.simulatorMs.p99)} (p50 / p99) from the simulator ` +
+        `chat) set to zero: its own cost. At the target LLM load (100 connections, 200 ms think, ${a.durationSeconds} s) wrk sees ${ms(a.simulatorMs.p50)} / ${ms(a.simulatorMs.p99)} (p50 / p99) from the simulator ` +
         `and ${ms(a.bareMs.p50)} / ${ms(a.bareMs.p99)} from the bare server: **the simulator adds ` +
         `${ms(a.addedMs.p50)} / ${ms(a.addedMs.p99)}** (its own server time: ${ms(a.serverMs.p50)} / ${ms(a.serverMs.p99)}).\n`,
     );

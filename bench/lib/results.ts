@@ -120,7 +120,7 @@ export interface SimulatorCapacityFigure {
   bare: { requestsPerSecond: number; command: string };
   routes: CapacityRoute[];
   /**
-   * At the seed's LLM load (100 connections, 200 ms think), wrk against the simulator vs the bare
+   * At the target LLM load (100 connections, 200 ms think), wrk against the simulator vs the bare
    * server, the simulator's modelled delays set to zero: what its own code adds.
    */
   addedLatency: {

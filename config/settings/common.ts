@@ -51,8 +51,8 @@ export const hostList = z
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const commonSettings = z.object({
-  WEB_BASE_URL: httpUrl('http://localhost:3000'),
-  API_BASE_URL: httpUrl('http://localhost:8080'),
+  WEB_BASE_URL: httpUrl(),
+  API_BASE_URL: httpUrl(),
   TENANT_IDS: tenantIdList.optional(),
   SERVICE_API_KEY: secretText('the API service key sent as X-Service-API-Key'),
   API_BEARER_TOKEN: jwt('HS256 JWT for the API, sent as Authorization: Bearer'),

@@ -54,12 +54,16 @@ export const booleanFlag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-export const httpUrl = (fallback: string) =>
+/**
+ * A platform URL. No default on purpose: a default port may have someone's real dev server
+ * behind it, so load goes only where the user (or the runner's own simulator) pointed it.
+ */
+export const httpUrl = () =>
   z
     .string()
-    .default(fallback)
-    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://localhost:3000' }))
-    .transform((url) => url.replace(/\/+$/, ''));
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:3000' }))
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

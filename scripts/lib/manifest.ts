@@ -6,7 +6,8 @@ export interface RunManifest {
   profile: string;
   target:
     | { kind: 'simulator'; simulatorProfile: string; faults?: unknown }
-    | { kind: 'env-file'; file: string };
+    /** `file`: the env file, or for `environment` the shell variables that named the platform. */
+    | { kind: 'env-file' | 'environment'; file: string };
   parallel: boolean;
   git: { revision: string | null; dirty: boolean | null };
   versions: { node: string; artillery: string | null; suite: string | null };

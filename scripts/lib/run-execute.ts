@@ -12,7 +12,7 @@ import { type PlannedScenario, type RunPlan, simulatorDefaults } from './run-pla
 import { SIMULATOR_TENANT_CREDITS_CENTS } from './scenarios';
 import { seedTenantsBySignup } from './signup-seeder';
 import { launchSimulator, type SimulatorProcess } from './simulator-process';
-import { vusOverrides } from './vus-override';
+import { scenarioOverrides } from './scenario-overrides';
 
 export interface ExecuteHooks {
   log: (line: string) => void;
@@ -113,7 +113,9 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
             simulatorProfile: plan.options.simProfile,
             ...(plan.options.simFaults ? { faults: JSON.parse(plan.options.simFaults) as unknown } : {}),
           }
-        : { kind: 'env-file', file: display(plan.target.file) },
+        : plan.target.kind === 'env-file'
+          ? { kind: 'env-file', file: display(plan.target.file) }
+          : { kind: 'environment', file: `shell ${plan.target.names.join(', ')}` },
     parallel: plan.options.parallel,
     git: gitState(),
     versions: {
@@ -368,16 +370,15 @@ async function runScenario(
     );
   }, hooks.progressEveryMs ?? 5_000);
 
-  const vusText = planned.entry.vusSetting ? plan.env[planned.entry.vusSetting] : undefined;
-  const overrides =
-    vusText && /^\d+$/.test(vusText)
-      ? vusOverrides(
-          readFileSync(planned.entry.path, 'utf8'),
-          plan.profile,
-          Number(vusText),
-          `${planned.entry.vusSetting}=${vusText}`,
-        )
-      : undefined;
+  // Checked when the run was planned: problems cannot appear here.
+  const { overrides, limits } = scenarioOverrides({
+    scriptText: readFileSync(planned.entry.path, 'utf8'),
+    scenario: planned.entry.name,
+    profile: plan.profile,
+    env: plan.env,
+    vusSetting: planned.entry.vusSetting,
+  });
+  for (const [setting, value] of Object.entries(limits)) hooks.log(`${tag} limit ${setting}=${value} (runner setting)`);
   let result: ArtilleryRunResult;
   try {
     result = await runArtillery({
@@ -394,7 +395,14 @@ async function runScenario(
         LOADTEST_PROFILE: plan.profile,
         LOADTEST_TARGET_ENV:
           plan.env.LOADTEST_TARGET_ENV ??
-          (plan.target.kind === 'simulator' ? 'simulator' : basename(plan.target.file).replace(/\.env$/, '')),
+          (plan.target.kind === 'simulator'
+            ? 'simulator'
+            : plan.target.kind === 'env-file'
+              ? basename(plan.target.file).replace(/\.env$/, '')
+              : 'environment'),
+        // Runner-only settings (<AREA>_VUS, gate limits) reach Artillery as --overrides; the plugin
+        // refuses them under plain Artillery, where nothing would apply them.
+        LOADTEST_RUNNER: '1',
         // STATSD_HOST alone switches publishing on for runner users (see docs/METRICS.md).
         ...(plan.env.STATSD_HOST && !plan.env.PUBLISH_METRICS_TYPE
           ? { PUBLISH_METRICS_TYPE: 'influxdb-statsd' }

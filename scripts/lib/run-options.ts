@@ -8,7 +8,7 @@ export interface RunOptions {
   scenarios: string[] | undefined;
   parallel: boolean;
   /** 'simulator' or the path of an env file describing a real platform. */
-  target: string;
+  target: string | undefined;
   out: string | undefined;
   seedTenants: number | undefined;
   simProfile: 'fast' | 'realistic';
@@ -27,7 +27,8 @@ const OptionsSchema = z.object({
     .transform((s) => s.split(',').map((x) => x.trim()))
     .refine((list) => list.every((x) => x.length > 0), { error: 'empty scenario name in the list' })
     .optional(),
-  '--target': z.string().min(1, { error: 'must be "simulator" or an env file path' }).default('simulator'),
+  // Unset: the shell's WEB_BASE_URL / API_BASE_URL when they name a platform, else the simulator.
+  '--target': z.string().min(1, { error: 'must be "simulator" or an env file path' }).optional(),
   '--out': z.string().min(1).optional(),
   '--seed-tenants': z
     .string()

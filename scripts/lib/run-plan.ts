@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import {
-  BROWSER_JOURNEYS,
-  PROFILE_NAMES,
-  PROFILES,
-  type ProfileName,
-  type ScenarioArea,
-} from '../../config/profiles';
+import { type LoadShape, loadShapeOf } from '../../config/load-shape';
+import { PROFILE_NAMES, type ProfileName } from '../../config/profiles';
 import { RUN_ID } from '../../config/settings/common';
 import { checkSettings } from '../../config/settings/index';
 import { parseEnvFile } from './env-file';
 import { remoteTargetProblems } from './remote-guard';
+import { scenarioOverrides } from './scenario-overrides';
 import { parseRunOptions, type RunOptions } from './run-options';
 import {
   DEFAULT_CHROMIUM_PATH,
@@ -28,7 +24,11 @@ export interface RunPlan {
   runId: string;
   outDir: string;
   scenarios: PlannedScenario[];
-  target: { kind: 'simulator' } | { kind: 'env-file'; file: string };
+  /**
+   * The bundled simulator, an env file (`--target x.env`), or the shell's own `*_BASE_URL` variables
+   * (a real platform named without --target: never silently replaced by the simulator).
+   */
+  target: { kind: 'simulator' } | { kind: 'env-file'; file: string } | { kind: 'environment'; names: string[] };
   /** Raw settings (strings) handed to Artillery: the target file over the process environment. */
   env: Record<string, string>;
   /** Parsed settings (after the schema), for the manifest. */
@@ -46,6 +46,9 @@ export interface PlannedScenario {
 }
 
 export type PlanResult = { ok: true; plan: RunPlan } | { ok: false; problems: string[] };
+
+/** Settings that name a platform: set in the shell without --target, they are the target. */
+export const TARGET_URL_SETTINGS = ['WEB_BASE_URL', 'API_BASE_URL'] as const;
 
 /** Settings the bundled simulator prints for itself; user values for them are ignored there. */
 export const SIMULATOR_PROVIDED = [
@@ -75,17 +78,24 @@ export const PENDING_VALUES: Record<string, string> = {
 };
 
 const STARTUP_MS = 6_000;
+/** One-shot flows (an onboarding per user) take about this long per user on a healthy target. */
+const ONE_SHOT_USER_MS = 1_000;
 
-/** How long a scenario should take under a profile: its loop time (signup: ~1 s per user) plus Artillery's start. */
-export function expectedDurationMs(profile: ProfileName, area: ScenarioArea): number {
-  const shape = PROFILES[profile][area];
-  const work = shape.durationMs > 0 ? shape.durationMs : shape.vus * shape.steps * 1_000;
+/**
+ * How long a scenario should take: the loop time of its users (the `<AREA>_DURATION` setting, else
+ * the YAML's loopDuration), or for one-shot flows its phases plus ~1 s per user, plus Artillery's start.
+ */
+export function expectedDurationMs(shape: LoadShape, loopOverrideMs?: number): number {
+  const loop = loopOverrideMs ?? shape.loopDurationMs;
+  const work =
+    loop !== undefined ? Math.max(loop, shape.phasesMs) : shape.phasesMs + shape.usersPerStep * shape.steps * ONE_SHOT_USER_MS;
   return work + STARTUP_MS;
 }
 
 /** Users per step and where the number comes from (for the line that explains a skip). */
 export function effectiveVus(
   entry: ScenarioEntry,
+  shape: LoadShape | undefined,
   profile: ProfileName,
   env: Record<string, string>,
 ): { vus: number | undefined; source: string } {
@@ -93,9 +103,8 @@ export function effectiveVus(
   const text = setting ? env[setting] : undefined;
   if (setting && text !== undefined && /^\d+$/.test(text))
     return { vus: Number(text), source: `${setting}=${text}` };
-  if (!entry.registered) return { vus: undefined, source: 'the script' };
-  const vus = entry.browser ? BROWSER_JOURNEYS[profile] : PROFILES[profile][entry.area].vus;
-  return { vus, source: `the ${profile} profile` };
+  if (!shape) return { vus: undefined, source: 'the script' };
+  return { vus: shape.usersPerStep, source: `the ${profile} environment of ${entry.name}.yml` };
 }
 
 /** Why a scenario cannot or need not run here, or undefined when it runs. */
@@ -131,10 +140,15 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
   const options = parsed.options;
   const problems: string[] = [];
 
-  // Target: the bundled simulator or an env file describing a real platform.
+  // Target: the bundled simulator, an env file describing a real platform, or the shell's own
+  // *_BASE_URL variables. A user who named a platform in the shell gets that platform (through the
+  // remote-target guard below), never a silent simulator run.
   let env = definedOnly(processEnv);
   let target: RunPlan['target'] = { kind: 'simulator' };
-  if (options.target !== 'simulator') {
+  const namedInShell = TARGET_URL_SETTINGS.filter((name) => env[name]);
+  if (options.target === undefined && namedInShell.length > 0) {
+    target = { kind: 'environment', names: namedInShell };
+  } else if (options.target !== undefined && options.target !== 'simulator') {
     const file = resolve(cwd, options.target);
     if (!existsSync(file) || !statSync(file).isFile()) {
       problems.push(`--target: "${options.target}" is neither "simulator" nor an existing env file`);
@@ -152,7 +166,11 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
   if (target.kind === 'simulator') {
     for (const name of SIMULATOR_PROVIDED) delete env[name];
   } else if (options.simFaults !== undefined) {
-    problems.push('--sim-faults: only applies to --target simulator');
+    problems.push(
+      target.kind === 'environment'
+        ? `--sim-faults: only applies to the simulator, but ${target.names.join(' and ')} name a platform (unset them or pass --target simulator)`
+        : '--sim-faults: only applies to --target simulator',
+    );
   }
 
   // Profile: the flag, else LOADTEST_PROFILE, else smoke (never a heavy load by accident).
@@ -181,8 +199,12 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
 
   const skips = new Map<string, string>();
   const vusOf = new Map<string, number | undefined>();
+  const shapeOf = new Map<string, LoadShape>();
   for (const entry of scenarios) {
-    const vus = effectiveVus(entry, profile, env);
+    const shape = loadShapeOf(readFileSync(entry.path, 'utf8'), profile);
+    if (shape.ok) shapeOf.set(entry.name, shape.shape);
+    else problems.push(`${entry.name}.yml: ${shape.problem}`);
+    const vus = effectiveVus(entry, shape.ok ? shape.shape : undefined, profile, env);
     vusOf.set(entry.name, vus.vus);
     const reason = skipReason(entry, vus, env);
     if (reason !== undefined) skips.set(entry.name, reason);
@@ -201,7 +223,7 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
   if (!checked.ok) problems.push(...checked.problems);
   else {
     settings = checked.settings;
-    if (target.kind === 'env-file') {
+    if (target.kind !== 'simulator') {
       const urls: Record<string, string> = {};
       for (const [name, value] of Object.entries(settings))
         if (/_URL$/.test(name) && typeof value === 'string') urls[name] = value;
@@ -231,6 +253,19 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
     for (const scenario of scenarios)
       if (scenario.prepare && !skips.has(scenario.name))
         problems.push(...scenario.prepare(checkEnv, profile).problems);
+  // Users per step and gate limits reach Artillery as --overrides: unusable values stop the run here.
+  for (const scenario of scenarios) {
+    if (skips.has(scenario.name)) continue;
+    problems.push(
+      ...scenarioOverrides({
+        scriptText: readFileSync(scenario.path, 'utf8'),
+        scenario: scenario.name,
+        profile,
+        env,
+        vusSetting: scenario.vusSetting,
+      }).problems,
+    );
+  }
 
   // Where results go: a fresh folder, never on top of an earlier run.
   const requestedRunId = settings.LOADTEST_RUN_ID as string | undefined;
@@ -252,7 +287,9 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
       runId,
       outDir,
       scenarios: scenarios.map((entry) => {
-        const expectedMs = expectedDurationMs(profile, entry.area);
+        const shape = shapeOf.get(entry.name)!;
+        const loopSetting = entry.durationSetting ? settings[entry.durationSetting] : undefined;
+        const expectedMs = expectedDurationMs(shape, typeof loopSetting === 'number' ? loopSetting : undefined);
         return {
           entry,
           expectedMs,

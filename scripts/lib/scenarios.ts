@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import type { ScenarioArea } from '../../config/profiles';
-import { containerGateEnv, resolveContainerPlan } from '../../config/settings/container';
+import { resolveContainerPlan } from '../../config/settings/container';
 import { ROOT } from './paths';
 
 /** What a scenario needs from a bundled simulator before it starts. */
@@ -52,6 +52,8 @@ export interface ScenarioEntry {
   registered: boolean;
   /** The setting that replaces the profile's users per step (e.g. CHAT_VUS), when the scenario has one. */
   vusSetting?: string;
+  /** The setting that replaces the YAML's loopDuration (e.g. CHAT_DURATION), for looping scenarios. */
+  durationSetting?: string;
   /**
    * Checks across settings that a schema of single variables cannot express, and variables the
    * scenario needs the runner to pass (e.g. gate defaults its ensure block reads via $env).
@@ -81,20 +83,23 @@ const scenario = (
 export const SCENARIOS: readonly ScenarioEntry[] = [
   scenario('llm-proxy', 'llm', {
     vusSetting: 'LLM_VUS',
+    durationSetting: 'LLM_DURATION',
     simulator: { seedTenants: 10, args: [] },
     requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
   }),
   scenario('signup-tenant-chat', 'signup', { vusSetting: 'SIGNUP_VUS' }),
   // In `npm start` with one browser (smoke): a Chromium page costs about a core for ~10 s.
   scenario('signup-browser', 'signup', { browser: true, vusSetting: 'BROWSER_VUS' }),
-  scenario('chat-sessions', 'chat', { simulator: { seedTenants: 5, args: [] }, vusSetting: 'CHAT_VUS' }),
+  scenario('chat-sessions', 'chat', { simulator: { seedTenants: 5, args: [] }, vusSetting: 'CHAT_VUS', durationSetting: 'CHAT_DURATION' }),
   scenario('terminal-ws', 'terminal', {
     vusSetting: 'WS_VUS',
+    durationSetting: 'WS_DURATION',
     simulator: { seedTenants: 5, args: [] },
     requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
   }),
   scenario('container-provisioning', 'container', {
     vusSetting: 'CONTAINER_VUS',
+    durationSetting: 'CONTAINER_DURATION',
     simulator: {
       seedTenants: 5,
       args: [],
@@ -103,9 +108,9 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       defaults: { CONTAINER_POLL_INTERVAL: '20ms' },
     },
     requiresOnRealTarget: ['TENANT_IDS'],
-    prepare: (env, profile) => {
-      const plan = resolveContainerPlan(env, profile);
-      return plan.ok ? { problems: [], env: containerGateEnv(env) } : { problems: plan.problems, env: {} };
+    prepare: (env) => {
+      const plan = resolveContainerPlan(env);
+      return plan.ok ? { problems: [], env: {} } : { problems: plan.problems, env: {} };
     },
   }),
 ];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
+import { accountTag, testAccountEmail } from '../../config/test-accounts';
 
 /**
  * Creates tenants on a real platform the way users do (the platform has no seeding API): sign up,
@@ -93,10 +94,9 @@ export async function seedOneTenant(webBaseUrl: string, email: string): Promise<
 }
 
 export async function seedTenantsBySignup(options: SeedOptions): Promise<SeededTenant[]> {
-  const tag = options.runId.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  const emails = Array.from(
-    { length: options.count },
-    (_, i) => `loadtest+${tag}-${i + 1}-${randomBytes(3).toString('hex')}@example.com`,
+  const tag = accountTag(options.runId);
+  const emails = Array.from({ length: options.count }, (_, i) =>
+    testAccountEmail(tag, i + 1, randomBytes(3).toString('hex')),
   );
   const seeded: SeededTenant[] = [];
   let next = 0;

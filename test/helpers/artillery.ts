@@ -3,10 +3,30 @@ export {
   type ArtilleryRunResult,
   type EnsureVerdict,
   parseEnsureVerdicts,
-  runArtillery,
 } from '../../scripts/lib/artillery-run';
 
-import type { ArtilleryRunResult } from '../../scripts/lib/artillery-run';
+import {
+  type ArtilleryRunResult,
+  type RunArtilleryOptions,
+  runArtillery as runArtilleryProcess,
+} from '../../scripts/lib/artillery-run';
+import { assertStartedTargets } from './started-targets';
+
+/**
+ * Artillery for tests: targets named by the developer's shell are dropped, and every target the
+ * run names (env or -t) must be a server this test started, else the test fails before any load.
+ */
+export function runArtillery(options: RunArtilleryOptions): Promise<ArtilleryRunResult> {
+  const env: Record<string, string | undefined> = {
+    WEB_BASE_URL: undefined,
+    API_BASE_URL: undefined,
+    NEXTAUTH_URL: undefined,
+    SIM_CONTROL_URL: undefined,
+    ...options.env,
+  };
+  assertStartedTargets(env, options.extraArgs ?? []);
+  return runArtilleryProcess({ ...options, env });
+}
 
 /** Counter value from the aggregate report (0 when the metric never appeared). */
 export function counter(result: ArtilleryRunResult, name: string): number {

@@ -1,5 +1,6 @@
 import { launchSimulator, stopByPid } from '../../scripts/lib/simulator-process';
 import { SimControlClient } from '../../simulator/src/control-client';
+import { forgetStartedTarget, registerStartedTarget } from './started-targets';
 
 export { stopByPid as stopChild };
 
@@ -49,6 +50,14 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     if (value === undefined) throw new Error(`simulator did not print ${name}`);
     return value;
   };
+  const urls = ['WEB_BASE_URL', 'API_BASE_URL', 'SIM_CONTROL_URL', 'NEXTAUTH_URL']
+    .map((name) => env[name])
+    .filter((url): url is string => url !== undefined);
+  for (const url of urls) registerStartedTarget(url);
+  const stop = async () => {
+    for (const url of urls) forgetStartedTarget(url);
+    await launched.stop();
+  };
   try {
     const controlUrl = required('SIM_CONTROL_URL');
     const adminToken = required('SIM_ADMIN_TOKEN');
@@ -64,10 +73,10 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       tenantIds: env.TENANT_IDS ? env.TENANT_IDS.split(',') : [],
       control: new SimControlClient(controlUrl, adminToken),
       stderr: launched.stderr,
-      stop: launched.stop,
+      stop,
     };
   } catch (error) {
-    await launched.stop();
+    await stop();
     throw error;
   }
 }

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { StatsdListener } from '../fixtures/metrics/statsd-listener';
 import { ROOT } from '../helpers/paths';
 import { startSimulator, stopChild } from '../helpers/simulator';
+import { assertStartedTargets, inheritedEnvWithoutTargets } from '../helpers/started-targets';
 
 const COMPOSE_FILE = resolve(ROOT, 'docker-compose.loadtest.yml');
 
@@ -170,10 +171,11 @@ describe('the compose runner service, without Docker', { skip }, () => {
       args[args.indexOf('--seed-tenants') + 1] = '2';
       args.push('--out', join(dir, 'run'));
 
+      assertStartedTargets(env, args);
       const child = spawn(process.execPath, [resolve(ROOT, 'dist/scripts/run.js'), ...args], {
         cwd: ROOT,
         env: {
-          ...process.env,
+          ...inheritedEnvWithoutTargets(),
           ...env,
           // The simulator's own secrets (compose gives both services the same ones).
           SERVICE_API_KEY: sim.serviceApiKey,

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runArtillery } from '../../scripts/lib/artillery-run';
+import { runArtillery } from '../helpers/artillery';
 import { PER_USER } from '../fixtures/metrics/emit-custom-metrics';
 import {
   expectedPluginsBlock,

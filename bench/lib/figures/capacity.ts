@@ -13,7 +13,7 @@ import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 /**
  * Figure 4: how much load the simulator itself can answer (wrk, back to back, on its hot routes)
  * relative to a bare node:http server on the same machine, and how much latency it adds at the
- * seed's load compared with that bare server. Modelled delays are zero meanwhile: they are the
+ * target load compared with that bare server. Modelled delays are zero meanwhile: they are the
  * simulated platform's time, not the simulator's cost.
  */
 
@@ -112,7 +112,7 @@ export async function measureCapacity(
           throw new Error(`wrk against ${name}: ${r.errors} of ${r.requests} failed`);
 
       log(
-        `capacity: wrk at the seed's LLM load, simulator and bare server, ${plan.seedLatencySeconds} s each`,
+        `capacity: wrk at the target LLM load, simulator and bare server, ${plan.seedLatencySeconds} s each`,
       );
       const seedLoad = {
         script: 'completions.lua',

@@ -10,7 +10,7 @@ import { chatEnv, warmUp } from '../warmup';
 import { CHAT_SHOWN_ENV, LLM_SHOWN_ENV, runWrk } from '../wrk';
 
 /**
- * Figure 1: at the seed's load (100 LLM users, 50 chat users), what Artillery reports against what
+ * Figure 1: at the target load (100 LLM users, 50 chat users), what Artillery reports against what
  * the simulator measured for the same requests, next to wrk and autocannon at the same load.
  */
 

@@ -9,13 +9,13 @@ import { artilleryLabel, ProcessTreeSampler, type ProcSeries, summarize } from '
 import type { GeneratorCostFigure, GeneratorProcess } from '../results';
 
 /**
- * Figure 2: every HTTP/WebSocket scenario at once at the seed's load (the runner's `load`
+ * Figure 2: every HTTP/WebSocket scenario at once at the target load (the runner's `load`
  * profile, in parallel, durations shortened), and what each Artillery process costs while its
  * load runs: CPU of all its threads and resident memory, read from /proc.
  */
 
 /**
- * The scenarios of the seed's load. The terminal has no users in the load profile (the runner
+ * The scenarios of the target load. The terminal has no users in the load profile (the runner
  * skips it); the browser journey's cost is Chromium's, not the generator's.
  */
 export const COST_SCENARIOS = ['llm-proxy', 'chat-sessions', 'container-provisioning', 'signup-tenant-chat'];
