@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'tsup';
+import { sourceDigests, writeSourceRecord } from './plugins/artillery-plugin-agentteams/src/source-record';
 
 // Every top-level .ts file in these folders is an entry point; subfolders (lib/, src/ internals)
 // are bundled into the entries that import them. Output keeps the folder: dist/processors/x.js.
@@ -30,7 +31,11 @@ function entriesOf(outDir: string, srcDir: string): Record<string, string> {
 const entry = Object.assign(
   {},
   ...Object.entries(entryFolders).map(([outDir, srcDir]) => entriesOf(outDir, srcDir)),
+  { 'plugins/agentteams': 'plugins/artillery-plugin-agentteams/src/index.ts' },
 );
+
+// Taken before the build reads the sources: the plugin refuses a dist/ built from other ones.
+const sourcesAtBuild = sourceDigests(__dirname);
 
 export default defineConfig({
   entry,
@@ -47,4 +52,7 @@ export default defineConfig({
   clean: false,
   dts: false,
   silent: true,
+  metafile: true,
+  onSuccess: async () =>
+    writeSourceRecord(__dirname, sourcesAtBuild, join(__dirname, 'dist', 'metafile-cjs.json')),
 });

@@ -1,48 +1,52 @@
-import { performance } from 'node:perf_hooks';
 import type { VUContext, VUEvents } from 'artillery';
 import type { Locator, Page, Response } from 'playwright-core';
-import { GENERATOR_EMITTED_METRICS, reportGeneratorHealth } from './lib/generator-health';
-import { count, countFailure, type FailureCause, observe } from './lib/metrics';
+import { z } from 'zod';
+import { commonSettings } from '../config/settings/common';
+import { describeIssues } from '../config/settings/shared';
+import { signupSettings } from '../config/settings/signup';
+import { count, countFailure, type FailureCause } from './lib/metrics';
 import { newTestCredentials } from './lib/web/accounts';
-import { BrowserRequestTransport } from './lib/web/browser-transport';
-import { causeOfStatus } from './lib/web/causes';
-import { classifyChatAnswer } from './lib/web/chat';
-import { errorText } from './lib/web/schemas';
-import { signupRunSettings } from './lib/web/signup-settings';
-import {
-  emitZeroSessionCounters,
-  logIn,
-  registerAccount,
-  WEB_SESSION_EMITTED_METRICS,
-} from './lib/web-session';
+import { PAGE_ERROR_KINDS, type PageError, watchPageErrors } from './lib/web/browser-page-errors';
+import { BrowserAuth, chatVerdict } from './lib/web/browser-transport';
 
 /**
  * The signup journey in a real browser (scenarios/signup-browser.yml, Artillery's Playwright
- * engine). The real login page offers only Google, so signup and login go through the browser
- * context's own request API (same cookie store as its pages), with the same steps and proofs as
- * the HTTP scenario; then the UI: onboarding done, /dashboard/chat, pick an agent, type, send, and
+ * engine) on the target Artillery gives the VU (`-t` honoured). The real login page offers only
+ * Google, so signup and login go through the browser context's own request API (same cookie store
+ * as its pages); then the UI: onboarding done, /dashboard/chat, pick an agent, type, send, and
  * wait for the assistant's answer on the page.
  *
- * Every step is a `test.step` (Artillery emits `browser.step.<name>` histograms); the engine adds
- * the web vitals (`browser.page.<LCP|FCP|TTFB|...>.<scenario name>` with aggregateByName).
- * Selectors are the ones the real app and the simulator share: the textarea's placeholder, the
- * agent tile's heading and button, roles and names — no test ids.
- * Counters: browser_journey.attempts / .success / .failures[.<cause>].
+ * Every step is a `test.step` (Artillery emits `browser.step.<name>` only for a step that
+ * finished); the engine adds the web vitals (`browser.page.<LCP|FCP|TTFB|...>.<scenario name>`).
+ * A journey that stops names the step (`browser_journey.stuck.<step>`) and its cause: the
+ * platform's answer when there is one, else `page_error` when the page itself failed (CSP
+ * violation, uncaught exception, console error, failed request: `browser_journey.page_errors.*`),
+ * else the timeout. `browser_journey.reached.<step>` counts the steps that were measured, so the
+ * latency checks judge only measurements that happened.
  */
 
-type TestStep = (name: string, body: () => Promise<void>) => Promise<void>;
-
 const JOURNEY_AREA = 'browser_journey';
+export const JOURNEY_STEPS = [
+  'signup',
+  'login',
+  'onboarding',
+  'open_chat',
+  'pick_agent',
+  'first_answer',
+] as const;
+export type JourneyStep = (typeof JOURNEY_STEPS)[number];
 
-/** The journey's own metric names; the signup and login steps name theirs in lib/web-session.ts. */
 export const JOURNEY_METRICS = {
   attempts: `${JOURNEY_AREA}.attempts`,
   success: `${JOURNEY_AREA}.success`,
   failures: `${JOURNEY_AREA}.failures`,
-  limitStepP95Ms: `${JOURNEY_AREA}.limit.step_p95_ms`,
-  limitAnswerP95Ms: `${JOURNEY_AREA}.limit.answer_p95_ms`,
-  limitLcpP95Ms: `${JOURNEY_AREA}.limit.lcp_p95_ms`,
+  pageErrors: `${JOURNEY_AREA}.page_errors`,
 } as const;
+/** Journeys whose step finished (and was measured as browser.step.<step>). */
+export const reachedMetric = (step: JourneyStep) => `${JOURNEY_AREA}.reached.${step}`;
+/** Journeys that stopped in this step. */
+export const stuckMetric = (step: JourneyStep) => `${JOURNEY_AREA}.stuck.${step}`;
+export const pageErrorMetric = (kind: PageError['kind']) => `${JOURNEY_AREA}.page_errors.${kind}`;
 const M = JOURNEY_METRICS;
 
 /**
@@ -50,11 +54,46 @@ const M = JOURNEY_METRICS;
  * `browser.*` (steps, web vitals) is the Playwright engine's own.
  */
 export const EMITTED_METRICS: readonly string[] = [
-  ...Object.values(JOURNEY_METRICS),
+  M.attempts,
+  M.success,
+  M.failures,
+  M.pageErrors,
   `${JOURNEY_AREA}.failures.*`,
-  ...WEB_SESSION_EMITTED_METRICS,
-  ...GENERATOR_EMITTED_METRICS,
+  ...JOURNEY_STEPS.flatMap((step) => [reachedMetric(step), stuckMetric(step)]),
+  ...PAGE_ERROR_KINDS.map(pageErrorMetric),
 ];
+
+const settingsSchema = z.object({
+  LOADTEST_RUN_ID: commonSettings.shape.LOADTEST_RUN_ID,
+  SIGNUP_REQUEST_TIMEOUT: signupSettings.shape.SIGNUP_REQUEST_TIMEOUT,
+  SIGNUP_CALLBACK_PATH: signupSettings.shape.SIGNUP_CALLBACK_PATH,
+  BROWSER_AGENT_NAME: signupSettings.shape.BROWSER_AGENT_NAME,
+});
+type JourneySettings = z.infer<typeof settingsSchema>;
+
+let cachedSettings: JourneySettings | undefined;
+
+/** Parsed once per worker; an empty variable is "not set". Throws naming the setting. */
+function journeySettings(): JourneySettings {
+  if (cachedSettings) return cachedSettings;
+  const present: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && value !== '') present[name] = value;
+  const parsed = settingsSchema.safeParse(present);
+  if (!parsed.success) throw new Error(`signup-browser settings: ${describeIssues(parsed.error).join('; ')}`);
+  cachedSettings = parsed.data;
+  return cachedSettings;
+}
+
+/** The web app the VU really uses: Artillery's `target` (config.target after -t). */
+function targetOf(context: VUContext): string {
+  const target: unknown = context.vars.target;
+  if (typeof target !== 'string' || !/^https?:\/\//.test(target))
+    throw new Error(
+      `signup-browser: the target ${JSON.stringify(target)} is not an http(s) URL (set WEB_BASE_URL or pass -t)`,
+    );
+  return target.replace(/\/+$/, '');
+}
 
 const MESSAGE_PLACEHOLDER = 'Send a message...';
 const FIRST_MESSAGE = 'Hello! I just signed up. Please answer with a short greeting.';
@@ -86,9 +125,15 @@ export function visibleSnippet(content: string): string | undefined {
   return snippet.length >= 3 ? snippet : undefined;
 }
 
-function causeOf(error: unknown): FailureCause {
+/**
+ * Why the journey stopped: the platform's own answer first (a classified failure), then the page's
+ * own errors (a page that never became interactive makes every later wait time out), then the error.
+ */
+export function causeOf(error: unknown, pageErrors: readonly PageError[]): FailureCause {
   if (error instanceof JourneyFailure) return error.failureCause;
+  if (pageErrors.length > 0) return 'page_error';
   if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
+  if (error instanceof Error && /Timeout \d+ms exceeded/.test(error.message)) return 'timeout';
   if (error instanceof Error && /net::ERR_/.test(error.message)) return 'connection_error';
   return 'unexpected_status';
 }
@@ -97,60 +142,58 @@ function isChatPost(response: Response): boolean {
   return response.request().method() === 'POST' && new URL(response.url()).pathname === '/api/chat';
 }
 
+/** The first few page errors, for the one diagnostic line of a journey. */
+function describe(errors: readonly PageError[]): string {
+  return errors
+    .slice(0, 3)
+    .map((e) => `${e.kind}: ${e.text}`)
+    .join('; ');
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+}
+
 export async function signupBrowserJourney(
   page: Page,
-  _context: VUContext,
+  context: VUContext,
   events: VUEvents,
-  test: { step: TestStep },
+  test: { step: (name: string, body: () => Promise<void>) => Promise<void> },
 ): Promise<void> {
-  const settings = signupRunSettings();
-  reportGeneratorHealth(events);
-  emitZeroSessionCounters(events);
-  for (const name of [M.success, M.failures]) count(events, name, 0);
+  // Every counter a check reads exists from the first journey on, zero included.
+  for (const name of [M.success, M.failures, M.pageErrors, ...JOURNEY_STEPS.map(reachedMetric)])
+    count(events, name, 0);
   count(events, M.attempts);
-  // The gate's limits travel as metrics, so the checks read the settings (or their defaults).
-  observe(events, M.limitStepP95Ms, settings.BROWSER_STEP_P95_MS);
-  observe(events, M.limitAnswerP95Ms, settings.BROWSER_ANSWER_P95_MS);
-  observe(events, M.limitLcpP95Ms, settings.BROWSER_LCP_P95_MS);
-
-  const base = settings.WEB_BASE_URL;
-  const transport = new BrowserRequestTransport(page.request, base, settings.SIGNUP_REQUEST_TIMEOUT);
-  const credentials = newTestCredentials(settings.LOADTEST_RUN_ID);
-  const messageBox = page.getByPlaceholder(MESSAGE_PLACEHOLDER);
-
+  let current: JourneyStep = JOURNEY_STEPS[0];
+  let pageErrors: PageError[] = [];
   try {
-    await test.step('signup', async () => {
-      const signup = await registerAccount(events, transport, credentials);
-      if (!signup.ok) throw new JourneyFailure(signup.cause, signup.detail);
+    const settings = journeySettings();
+    const base = targetOf(context);
+    pageErrors = await watchPageErrors(page, (error) => {
+      count(events, M.pageErrors);
+      count(events, pageErrorMetric(error.kind));
     });
-
-    await test.step('login', async () => {
-      const login = await logIn(events, transport, credentials, {
-        callbackPath: settings.SIGNUP_CALLBACK_PATH,
-      });
-      if (!login.ok) throw new JourneyFailure(login.cause, login.detail);
-    });
-
-    // A new user is sent to /onboarding from every page until this is done.
-    await test.step('onboarding', async () => {
-      const done = await transport.send({
-        method: 'POST',
-        path: '/api/onboarding',
-        json: { completed: true },
-        origin: true,
-      });
-      if (done.kind === 'transport') throw new JourneyFailure(done.cause, `onboarding: ${done.message}`);
-      if (done.status !== 200) {
-        const error = errorText(done.text);
-        throw new JourneyFailure(
-          causeOfStatus(done.status, done.text),
-          `onboarding: ${done.status}${error ? ` ${JSON.stringify(error)}` : ''}`,
-        );
-      }
-    });
-
+    const auth = new BrowserAuth(page.request, base, settings.SIGNUP_REQUEST_TIMEOUT);
+    const credentials = newTestCredentials(settings.LOADTEST_RUN_ID);
+    const messageBox = page.getByPlaceholder(MESSAGE_PLACEHOLDER);
     const agent = agentControl(page, settings.BROWSER_AGENT_NAME);
-    await test.step('open_chat', async () => {
+    const step = async (name: JourneyStep, body: () => Promise<void>) => {
+      current = name;
+      await test.step(name, body);
+      count(events, reachedMetric(name));
+    };
+    const must = async (
+      outcome: Promise<{ ok: true } | { ok: false; cause: FailureCause; detail: string }>,
+    ) => {
+      const result = await outcome;
+      if (!result.ok) throw new JourneyFailure(result.cause, result.detail);
+    };
+
+    await step('signup', () => must(auth.signUp(credentials)));
+    await step('login', () => must(auth.logIn(credentials, settings.SIGNUP_CALLBACK_PATH)));
+    await step('onboarding', () => must(auth.completeOnboarding()));
+
+    await step('open_chat', async () => {
       await page.goto(`${base}/dashboard/chat`);
       const path = new URL(page.url()).pathname;
       if (path === '/login')
@@ -164,28 +207,17 @@ export async function signupBrowserJourney(
       await agent.or(messageBox).first().waitFor({ state: 'visible' });
     });
 
-    await test.step('pick_agent', async () => {
+    await step('pick_agent', async () => {
       if (await agent.isVisible()) await agent.click();
       await messageBox.waitFor({ state: 'visible' });
     });
 
-    await test.step('first_answer', async () => {
+    await step('first_answer', async () => {
       await messageBox.pressSequentially(FIRST_MESSAGE);
-      const started = performance.now();
       const answered = page.waitForResponse(isChatPost, { timeout: settings.SIGNUP_REQUEST_TIMEOUT });
       await messageBox.press('Enter');
       const response = await answered;
-      const text = await response.text();
-      const headers = new Headers();
-      for (const { name, value } of await response.headersArray()) headers.append(name, value);
-      const verdict = classifyChatAnswer({
-        kind: 'answer',
-        status: response.status(),
-        headers,
-        text,
-        ms: performance.now() - started,
-        cookies: [],
-      });
+      const verdict = chatVerdict(response.status(), await response.text(), response.headers().location);
       if (!verdict.ok) throw new JourneyFailure(verdict.cause, verdict.detail);
       const snippet = visibleSnippet(verdict.content);
       const unambiguous = snippet && !FIRST_MESSAGE.toLowerCase().includes(snippet.toLowerCase());
@@ -195,10 +227,17 @@ export async function signupBrowserJourney(
     });
 
     count(events, M.success);
-    reportGeneratorHealth(events);
+    if (pageErrors.length > 0)
+      console.error(`signup-browser: journey completed with page errors: ${describe(pageErrors)}`);
   } catch (error) {
-    countFailure(events, JOURNEY_AREA, causeOf(error));
-    reportGeneratorHealth(events);
-    throw error;
+    const cause = causeOf(error, pageErrors);
+    countFailure(events, JOURNEY_AREA, cause);
+    count(events, stuckMetric(current));
+    console.error(
+      `signup-browser: journey stuck at ${current} (${cause}): ${firstLine(error)}` +
+        (pageErrors.length > 0 ? ` | page errors: ${describe(pageErrors)}` : ''),
+    );
+    // The engine counts the VU as failed under errors.<message>: a short, stable name of step and cause.
+    throw new Error(`journey stuck at ${current}: ${cause}`);
   }
 }

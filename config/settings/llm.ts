@@ -1,18 +1,22 @@
 import { z } from 'zod';
 import { commonSettings } from './common';
-import { booleanFlag, durationMs, milliseconds, optionalDurationMs, positiveInt } from './shared';
+import { booleanFlag, durationMs, optionalDurationMs, positiveInt } from './shared';
 
 /**
  * The LLM proxy scenario (scenarios/llm-proxy.yml). Keys are environment variable names.
- * LLM_VUS / LLM_DURATION default to the profile's `llm` shape (config/profiles.ts): the YAML
- * falls back to the profile when LLM_VUS is unset, the processor does the same for LLM_DURATION.
- * The gate limits are read by the processor, which emits each one as an `llm.limit.*` metric that
- * the ensure checks compare against, so they work whether or not the variable is set.
+ * Load shapes (users, loop time, steps) live in the scenario's YAML environments; the gate limits
+ * are the literal numbers of its `config.ensure.conditions`. The limit settings below are optional
+ * overrides with no default of their own: the runner rewrites the matching condition's number.
  */
+
+/** A limit override: unset means the number written in the scenario's ensure condition. */
+const optionalLimit = (max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().finite().min(0).max(max).optional();
+
 export const llmSettings = z.object({
-  /** Users in flight (per ramp step for stress); unset = the profile's llm shape. */
+  /** Users in flight per step: a runner setting, applied as `--overrides` on the phases. */
   LLM_VUS: z.coerce.number().int().min(1).max(100_000).optional(),
-  /** How long each user keeps sending; unset = the profile's llm duration. */
+  /** How long each user keeps sending; unset = the environment's `loopDuration` variable. */
   LLM_DURATION: optionalDurationMs({ positive: true }),
   /** Pause between a user's answer and its next request. */
   LLM_THINK_TIME: durationMs('200ms'),
@@ -22,16 +26,16 @@ export const llmSettings = z.object({
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
   /** Ask for Server-Sent Events and measure time to first token and inter-token latency. */
   LLM_STREAM: booleanFlag(false),
-  /** A request without a complete answer after this long is counted as a timeout. */
-  LLM_REQUEST_TIMEOUT: durationMs('60s'),
-  /** Gate: llm.success / llm.attempts must stay above this percentage. */
-  LLM_SUCCESS_RATE_MIN_PCT: z.coerce.number().min(0).max(100).default(95),
-  /** Gate: llm.proxy_overhead_ms p99 must stay below this. */
-  LLM_OVERHEAD_P99_MS: milliseconds(500),
-  /** Gate: end-to-end latency (llm.latency_ms) p99 must stay below this. */
-  LLM_LATENCY_P99_MS: milliseconds(30_000),
-  /** Gate (streaming runs only): time to first token p99 must stay below this. */
-  LLM_TTFT_P99_MS: milliseconds(5_000),
+  /** A request without an answer after this long is a timeout; unset = the scenario's `http.timeout`. */
+  LLM_REQUEST_TIMEOUT: optionalDurationMs({ positive: true }),
+  /** Limit override: llm.success / llm.attempts, percent. */
+  LLM_SUCCESS_RATE_MIN_PCT: optionalLimit(100),
+  /** Limit override: llm.proxy_overhead_ms p99, ms. */
+  LLM_OVERHEAD_P99_MS: optionalLimit(),
+  /** Limit override: end-to-end latency (llm.latency_ms) p99, ms. */
+  LLM_LATENCY_P99_MS: optionalLimit(),
+  /** Limit override (streaming runs only): time to first token p99, ms. */
+  LLM_TTFT_P99_MS: optionalLimit(),
 });
 
 export type LlmSettings = z.infer<typeof llmSettings>;

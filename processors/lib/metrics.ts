@@ -33,6 +33,8 @@ export const FAILURE_CAUSES = [
   'readiness_timeout',
   'unhealthy',
   'resume_failed',
+  // A browser page that failed in itself (CSP violation, uncaught exception, failed request).
+  'page_error',
   'unexpected_status',
 ] as const;
 export type FailureCause = (typeof FAILURE_CAUSES)[number];

@@ -9,13 +9,16 @@ import {
   type StepResult,
   signUp,
 } from './web/auth';
-import { WebClient, type WebTransport } from './web/http-client';
+import { WebClient } from './web/http-client';
+import type { WebTransport } from './web/transport';
 
 /**
  * Web-app session of a test user: signup and login exactly as a client of the real platform must
- * do them (../shared/CONTRACT.md), shared by every scenario that needs a logged-in user.
+ * do them (docs/CONTRACT.md), for callers that drive requests themselves: the browser journey
+ * (through its page's request API) and the benchmarks. The HTTP scenarios spell the same steps out
+ * in YAML with the hooks of web/session-hooks.ts, which emit the same metrics.
  *
- * Stable API (used by signup-tenant-chat and chat-sessions; change only compatibly):
+ * Stable API (used by signup-browser and bench/lib/target.ts; change only compatibly):
  *
  *   const outcome = await signUpAndLogIn(events, { webBaseUrl });
  *   if (!outcome.ok) { outcome.step, outcome.cause, outcome.detail }    // already counted
@@ -54,10 +57,10 @@ const SESSION_STEPS = ['signup', 'login'] as const;
 export type SessionStep = (typeof SESSION_STEPS)[number];
 
 const STEP_COUNTERS = ['attempts', 'success', 'failures', 'requests', 'request_errors'] as const;
-type StepCounter = (typeof STEP_COUNTERS)[number];
+export type StepCounter = (typeof STEP_COUNTERS)[number];
 
 /** `<step>.<counter>`: the only way counters of a step are named, so the list below cannot drift. */
-const stepCounter = (step: SessionStep, counter: StepCounter) => `${step}.${counter}`;
+export const stepCounter = (step: SessionStep, counter: StepCounter) => `${step}.${counter}`;
 
 /**
  * Every metric the session steps can emit (`*`: one or more characters), for the EMITTED_METRICS
@@ -208,4 +211,5 @@ export {
   SESSION_REJECTED_EXPLANATION,
   sendChatMessage,
 } from './web/chat';
-export { WebClient, type WebTransport } from './web/http-client';
+export { WebClient } from './web/http-client';
+export type { WebTransport } from './web/transport';

@@ -2,14 +2,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 
 export const ARTILLERY_BIN = resolve(__dirname, '..', '..', 'node_modules', 'artillery', 'bin', 'run');
 
-/** One `ok:` / `fail:` line of the ensure plugin (they are not in the --output JSON). */
+/**
+ * One verdict of the ensure plugin, as the suite's plugin writes it from the ensure plugin's
+ * `checks` event to $LOADTEST_CHECKS_FILE (verdicts are not in the --output JSON).
+ */
 export interface EnsureVerdict {
   ok: boolean;
-  /** The check as Artillery prints it, e.g. `http.response_time.p99 < 200`. */
+  /** The check's expression, e.g. `http.response_time.p99 < 200`. */
   check: string;
+  /** False for `strict: false` conditions: a failure is reported but fails nothing. */
+  strict: boolean;
 }
 
 /** The subset of Artillery's --output JSON the suite reads. */
@@ -74,23 +80,25 @@ export interface ArtilleryRunResult {
   durationMs: number;
 }
 
-export function parseEnsureVerdicts(stdout: string): EnsureVerdict[] {
-  const verdicts: EnsureVerdict[] = [];
-  const lines = stdout.split('\n');
-  // Artillery prints the Checks block once; read from the last one in case of repeats.
-  const start = lines.lastIndexOf('Checks:');
-  if (start < 0) return verdicts;
-  for (const line of lines.slice(start + 1)) {
-    const match = /^(ok|fail): (.+)$/.exec(line.trim());
-    if (match) verdicts.push({ ok: match[1] === 'ok', check: match[2]! });
+const verdictFile = z.array(z.object({ check: z.string(), ok: z.boolean(), strict: z.boolean() }));
+
+/** The verdicts the plugin wrote; none when the run stopped before ensure ran (refused, killed). */
+export function readEnsureVerdicts(path: string): EnsureVerdict[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return [];
   }
-  return verdicts;
+  const parsed = verdictFile.safeParse(data);
+  return parsed.success ? parsed.data : [];
 }
 
 /** Runs `artillery run` as a child process and collects its exit code, JSON output and verdicts. */
 export function runArtillery(options: RunArtilleryOptions): Promise<ArtilleryRunResult> {
-  const tempDir = options.outputPath ? undefined : mkdtempSync(join(tmpdir(), 'artillery-run-'));
-  const outputPath = options.outputPath ?? join(tempDir!, 'output.json');
+  const tempDir = mkdtempSync(join(tmpdir(), 'artillery-run-'));
+  const outputPath = options.outputPath ?? join(tempDir, 'output.json');
+  const checksPath = join(tempDir, 'checks.json');
   const args = [ARTILLERY_BIN, 'run', '--output', outputPath];
   if (options.environment) args.push('--environment', options.environment);
   if (options.overrides !== undefined) args.push('--overrides', JSON.stringify(options.overrides));
@@ -98,7 +106,12 @@ export function runArtillery(options: RunArtilleryOptions): Promise<ArtilleryRun
 
   const started = Date.now();
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...options.env, ARTILLERY_DISABLE_TELEMETRY: '1' },
+    env: {
+      ...process.env,
+      ...options.env,
+      ARTILLERY_DISABLE_TELEMETRY: '1',
+      LOADTEST_CHECKS_FILE: checksPath,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -153,13 +166,14 @@ export function runArtillery(options: RunArtilleryOptions): Promise<ArtilleryRun
       } catch {
         report = undefined;
       }
-      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+      const ensure = readEnsureVerdicts(checksPath);
+      rmSync(tempDir, { recursive: true, force: true });
       resolvePromise({
         exitCode,
         signal,
         timedOut,
         report,
-        ensure: parseEnsureVerdicts(stdout),
+        ensure,
         stdout,
         stderr,
         durationMs: Date.now() - started,

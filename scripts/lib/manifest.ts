@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { EnsureVerdict } from './artillery-run';
 
 /** results/<run-id>/manifest.json: what ran, how, and how it ended. Read by the report. */
@@ -10,7 +11,17 @@ export interface RunManifest {
     | { kind: 'env-file' | 'environment'; file: string };
   parallel: boolean;
   git: { revision: string | null; dirty: boolean | null };
-  versions: { node: string; artillery: string | null; suite: string | null };
+  versions: {
+    node: string;
+    /**
+     * `node --version` of the executable that runs Artillery (the runner spawns it with its own
+     * process.execPath): the proof that a run used a Node Artillery supports, not the system's.
+     * Absent in runs before it was recorded.
+     */
+    artilleryNode?: string;
+    artillery: string | null;
+    suite: string | null;
+  };
   /** Settings as checked, secrets reduced to "(set, redacted)". */
   settings: Record<string, unknown>;
   seededTenants: number;
@@ -71,4 +82,9 @@ export interface EnsureFile {
   scenario: string;
   exitCode: number | null;
   verdicts: EnsureVerdict[];
+}
+
+/** What `node --version` prints for the executable the runner starts Artillery with. */
+export function artilleryNodeVersion(): string {
+  return execFileSync(process.execPath, ['--version'], { encoding: 'utf8' }).trim();
 }

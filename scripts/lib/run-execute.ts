@@ -4,7 +4,14 @@ import { basename, isAbsolute, join, relative } from 'node:path';
 import { checkSettings, isSecretSetting, publicSettings } from '../../config/settings/index';
 import { SimControlClient } from '../../simulator/src/control-client';
 import { type ArtilleryRunResult, runArtillery } from './artillery-run';
-import type { EnsureFile, RunManifest, ScenarioOutcome, ScenarioRecord, SeedingRecord } from './manifest';
+import {
+  artilleryNodeVersion,
+  type EnsureFile,
+  type RunManifest,
+  type ScenarioOutcome,
+  type ScenarioRecord,
+  type SeedingRecord,
+} from './manifest';
 import { ROOT } from './paths';
 import { describeFigures, PeriodParser, partialReport } from './progress';
 import { makeRedactor, type Redactor } from './redact';
@@ -71,7 +78,7 @@ const display = (path: string) => {
 };
 
 function outcomeOf(result: ArtilleryRunResult): { outcome: ScenarioOutcome; reason: string | null } {
-  const failed = result.ensure.filter((v) => !v.ok && !v.check.endsWith('(optional)'));
+  const failed = result.ensure.filter((v) => !v.ok && v.strict);
   if (result.timedOut) return { outcome: 'error', reason: 'timed out (killed)' };
   if (!result.report)
     return {
@@ -120,6 +127,7 @@ export async function executeRun(plan: RunPlan, hooks: ExecuteHooks): Promise<Ex
     git: gitState(),
     versions: {
       node: process.version,
+      artilleryNode: artilleryNodeVersion(),
       artillery: readJsonVersion(join(ROOT, 'node_modules', 'artillery', 'package.json')),
       suite: readJsonVersion(join(ROOT, 'package.json')),
     },

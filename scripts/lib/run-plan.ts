@@ -6,6 +6,7 @@ import { PROFILE_NAMES, type ProfileName } from '../../config/profiles';
 import { RUN_ID } from '../../config/settings/common';
 import { checkSettings } from '../../config/settings/index';
 import { parseEnvFile } from './env-file';
+import { missingSettings } from '../../plugins/artillery-plugin-agentteams/src/requirements';
 import { remoteTargetProblems } from './remote-guard';
 import { scenarioOverrides } from './scenario-overrides';
 import { parseRunOptions, type RunOptions } from './run-options';
@@ -234,17 +235,17 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
           allowedHosts: (settings.LOADTEST_ALLOWED_HOSTS as string[] | undefined) ?? [],
         }),
       );
+      // The plugin checks the same requirements in every Artillery run; here they stop the whole
+      // run before anything starts. Seeded tenants (--seed-tenants) stand in for TENANT_IDS.
+      const seeded = options.seedTenants !== undefined ? { TENANT_IDS: PENDING_VALUES.TENANT_IDS } : {};
       for (const scenario of scenarios) {
         if (skips.has(scenario.name)) continue;
-        for (const name of scenario.requiresOnRealTarget) {
-          if (name === 'TENANT_IDS' && options.seedTenants !== undefined) continue;
-          if (settings[name] !== undefined) continue;
+        for (const missing of missingSettings(scenario.area, { ...env, ...seeded }))
           problems.push(
-            name === 'TENANT_IDS'
-              ? `TENANT_IDS: required against a real platform by ${scenario.name} (or pass --seed-tenants N to create tenants through signup)`
-              : `${name}: required against a real platform by ${scenario.name}`,
+            missing.startsWith('TENANT_IDS:')
+              ? `${missing}, needed by ${scenario.name} (or pass --seed-tenants N to create tenants through signup)`
+              : `${missing}, needed by ${scenario.name}`,
           );
-        }
       }
     }
   }

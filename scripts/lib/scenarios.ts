@@ -46,8 +46,6 @@ export interface ScenarioEntry {
   browser: boolean;
   /** Part of `npm start` (every scenario cheap enough for smoke). */
   inDefaultSmoke: boolean;
-  /** Settings that must be present against a real platform (the simulator provides them itself). */
-  requiresOnRealTarget: string[];
   /** Registered in this module (false for a scenario given as a path on the command line). */
   registered: boolean;
   /** The setting that replaces the profile's users per step (e.g. CHAT_VUS), when the scenario has one. */
@@ -75,7 +73,6 @@ const scenario = (
   simulator: { seedTenants: 0, args: [] },
   browser: false,
   inDefaultSmoke: true,
-  requiresOnRealTarget: [],
   registered: true,
   ...extra,
 });
@@ -85,7 +82,6 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     vusSetting: 'LLM_VUS',
     durationSetting: 'LLM_DURATION',
     simulator: { seedTenants: 10, args: [] },
-    requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
   }),
   scenario('signup-tenant-chat', 'signup', { vusSetting: 'SIGNUP_VUS' }),
   // In `npm start` with one browser (smoke): a Chromium page costs about a core for ~10 s.
@@ -95,7 +91,6 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     vusSetting: 'WS_VUS',
     durationSetting: 'WS_DURATION',
     simulator: { seedTenants: 5, args: [] },
-    requiresOnRealTarget: ['TENANT_IDS', 'SERVICE_API_KEY'],
   }),
   scenario('container-provisioning', 'container', {
     vusSetting: 'CONTAINER_VUS',
@@ -107,7 +102,6 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       // The simulator starts a container in milliseconds: a 1 s poll would be most of the figure.
       defaults: { CONTAINER_POLL_INTERVAL: '20ms' },
     },
-    requiresOnRealTarget: ['TENANT_IDS'],
     prepare: (env) => {
       const plan = resolveContainerPlan(env);
       return plan.ok ? { problems: [], env: {} } : { problems: plan.problems, env: {} };
@@ -131,8 +125,8 @@ const AREA_HINT = /^# loadtest-area: (signup|chat|terminal|container|llm)\s*$/m;
 /**
  * Looks a scenario up by name, or accepts a path to a YAML file (ad hoc scenarios, fixtures): its
  * area comes from a `# loadtest-area: <area>` comment, else `llm`, and it needs no seeded tenants
- * unless `# loadtest-seed-tenants: N` says so; `# loadtest-requires: A,B` lists settings a real
- * target must provide; `# loadtest-vus-setting: X_VUS` names its users-per-step setting.
+ * unless `# loadtest-seed-tenants: N` says so; its area decides what a real target must provide;
+ * `# loadtest-vus-setting: X_VUS` names its users-per-step setting.
  */
 export function resolveScenario(
   nameOrPath: string,
@@ -146,7 +140,6 @@ export function resolveScenario(
   const text = readText(path);
   const area = (AREA_HINT.exec(text)?.[1] ?? 'llm') as ScenarioArea;
   const seed = /^# loadtest-seed-tenants: (\d+)\s*$/m.exec(text)?.[1];
-  const requires = /^# loadtest-requires: ([A-Z0-9_, ]+)$/m.exec(text)?.[1];
   const vusSetting = /^# loadtest-vus-setting: ([A-Z0-9_]+)$/m.exec(text)?.[1];
   return {
     name: basename(path).replace(/\.ya?ml$/, ''),
@@ -155,7 +148,6 @@ export function resolveScenario(
     simulator: { seedTenants: seed ? Number(seed) : 0, args: [] },
     browser: /engine:\s*['"]?playwright/.test(text),
     inDefaultSmoke: false,
-    requiresOnRealTarget: requires ? requires.split(',').map((n) => n.trim()) : [],
     registered: false,
     ...(vusSetting ? { vusSetting } : {}),
   };

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { parseDurationMs } from '../../config/duration';
 import { faultsSchema } from './control/schemas';
 import type { Faults } from './control-types';
 import type { SimOptions } from './core/context';
+import { parseDurationMs } from './core/duration';
 import { startSimulator } from './index';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: simulator [--host 127.0.0.1] [--web-port 3000] [--api-port 8080] [--control-port 8099]
+const USAGE = `usage: simulator [--host 127.0.0.1] [--nextauth-host localhost] [--web-port 3000] [--api-port 8080]
+  [--control-port 8099]
   [--profile fast|realistic] [--time-scale F] [--seed-tenants N] [--cookie-mode dev|secure]
   [--faults '<Faults JSON>'] [--rate-limit N] [--rate-limit-window 60s]
   [--ping-interval 30s] [--pong-timeout 60s] [--health-interval 30s]
@@ -67,6 +68,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): Partial<SimOpt
     allowPositionals: false,
     options: {
       host: { type: 'string' },
+      'nextauth-host': { type: 'string' },
       'web-port': { type: 'string' },
       'api-port': { type: 'string' },
       'control-port': { type: 'string' },
@@ -103,7 +105,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): Partial<SimOpt
       throw new UsageError(`--${flag} / ${envName}: at least 8 characters`);
     return chosen;
   };
+  const nextauthHost = values['nextauth-host'];
+  if (nextauthHost !== undefined && !LOOPBACK.has(nextauthHost))
+    throw new UsageError(`--nextauth-host: only loopback names are allowed, got "${nextauthHost}"`);
   const options: Partial<SimOptions> = { host };
+  if (nextauthHost !== undefined) options.nextauthHost = nextauthHost;
   const set = <K extends keyof SimOptions>(key: K, value: SimOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
   };
@@ -154,7 +160,7 @@ async function main(): Promise<void> {
     `WEB_BASE_URL=${sim.urls.web}`,
     `API_BASE_URL=${sim.urls.api}`,
     `SIM_CONTROL_URL=${sim.urls.control}`,
-    `NEXTAUTH_URL=${sim.urls.web}`,
+    `NEXTAUTH_URL=${sim.urls.nextauth}`,
     `SERVICE_API_KEY=${sim.secrets.serviceApiKey}`,
     `API_JWT_SECRET=${sim.secrets.jwtSecret}`,
     `SIM_ADMIN_TOKEN=${sim.secrets.adminToken}`,

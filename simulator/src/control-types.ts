@@ -84,6 +84,13 @@ export interface Faults {
     /** Fraction of started containers that come up with health "unhealthy". */
     unhealthyRate?: number;
   };
+  pages?: {
+    /**
+     * Serve the pages with a Content-Security-Policy that blocks their own scripts, as the real
+     * app's CSP does to `next dev`'s runtime: the page renders but never becomes interactive.
+     */
+    blockScripts?: boolean;
+  };
   terminal?: {
     /** Close every terminal socket this many ms after it opens (with `dropCode`). */
     dropAfterMs?: number;

@@ -44,6 +44,7 @@ export async function startSimulator(overrides: Partial<SimOptions> = {}): Promi
     throw error;
   }
   ctx.urls.web = originOf(web, options.host);
+  ctx.urls.nextauth = originOf(web, options.nextauthHost ?? options.host);
   ctx.urls.api = originOf(api, options.host);
   ctx.urls.control = originOf(control, options.host);
   const tenantIds = options.seedTenants > 0 ? seedTenants(ctx, options.seedTenants) : [];

@@ -1,8 +1,7 @@
-export {
-  type ArtilleryReport,
-  type ArtilleryRunResult,
-  type EnsureVerdict,
-  parseEnsureVerdicts,
+export type {
+  ArtilleryReport,
+  ArtilleryRunResult,
+  EnsureVerdict,
 } from '../../scripts/lib/artillery-run';
 
 import {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { jwtVerify } from 'jose';
-import { PROFILES } from '../../config/profiles';
-import { containerGateEnv, resolveContainerPlan } from '../../config/settings/container';
+import { resolveContainerPlan } from '../../config/settings/container';
 import { AdminTokenSource } from '../../processors/lib/container/admin-token';
 import { readContainer, StateTimeline } from '../../processors/lib/container/readiness';
 import { TenantLeases } from '../../processors/lib/container/tenant-lease';
+import { scenarioOverrides } from '../../scripts/lib/scenario-overrides';
 import type { LatencyModel, LatencySettings } from '../../simulator/src/control-types';
 import {
   type ArtilleryRunResult,
@@ -27,8 +28,12 @@ import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
 const TIME_SCALE = 0.02;
 const HEALTH_INTERVAL_MS = 5_000;
 const POLL_INTERVAL_MS = 10;
-const STARTUP_CHECK = 'container.startup_ms.p95';
+const TENANTS = 6;
+/** Percentile checks decide from this many samples on (fewer: inconclusive). */
+const MIN_SAMPLES = 20;
+const STARTUP_CHECK = 'container.startup_ms';
 const SUCCESS_CHECK = 'container.success / container.attempts';
+const SCENARIO = scenarioPath('container-provisioning');
 
 let sim: SimulatorHandle;
 
@@ -36,7 +41,7 @@ before(async () => {
   sim = await startSimulator({
     profile: 'realistic',
     timeScale: TIME_SCALE,
-    seedTenants: 4,
+    seedTenants: TENANTS,
     args: ['--health-interval', `${HEALTH_INTERVAL_MS}ms`],
   });
 });
@@ -53,15 +58,34 @@ beforeEach(async () => {
 interface RunOptions {
   adminCredentials?: boolean;
   env?: Record<string, string | undefined>;
+  /** Users (`--overrides` on the phases, as the runner applies CONTAINER_VUS). */
+  users?: number;
+  /** Startup p95 limit (`--overrides` on the ensure conditions, as the runner applies the setting). */
+  startupP95Ms?: number;
+  /** Artillery's own target flag instead of API_BASE_URL. */
+  viaTargetFlag?: boolean;
 }
 
 function runScenario(options: RunOptions = {}): Promise<ArtilleryRunResult> {
+  const { overrides, problems } = scenarioOverrides({
+    scriptText: readFileSync(SCENARIO, 'utf8'),
+    scenario: 'container-provisioning',
+    profile: 'smoke',
+    vusSetting: 'CONTAINER_VUS',
+    env: {
+      CONTAINER_VUS: options.users === undefined ? undefined : String(options.users),
+      CONTAINER_STARTUP_P95_MS: options.startupP95Ms === undefined ? undefined : String(options.startupP95Ms),
+    },
+  });
+  assert.deepEqual(problems, []);
   return runArtillery({
-    scenario: scenarioPath('container-provisioning'),
+    scenario: SCENARIO,
     environment: 'smoke',
     timeoutMs: 90_000,
+    overrides,
+    extraArgs: options.viaTargetFlag ? ['--target', sim.apiUrl] : [],
     env: {
-      API_BASE_URL: sim.apiUrl,
+      API_BASE_URL: options.viaTargetFlag ? undefined : sim.apiUrl,
       TENANT_IDS: sim.tenantIds.join(','),
       SERVICE_API_KEY: sim.serviceApiKey,
       API_JWT_SECRET: options.adminCredentials === false ? undefined : sim.jwtSecret,
@@ -71,12 +95,67 @@ function runScenario(options: RunOptions = {}): Promise<ArtilleryRunResult> {
       CONTAINER_POLL_INTERVAL: `${POLL_INTERVAL_MS}ms`,
       CONTAINER_THINK_TIME: '0ms',
       CONTAINER_READY_TIMEOUT: '10s',
+      CONTAINER_REQUEST_TIMEOUT: undefined,
+      CONTAINER_ADMIN_CLAIMS: undefined,
       CONTAINER_STARTUP_P95_MS: undefined,
       CONTAINER_SUCCESS_MIN: undefined,
       CONTAINER_VUS: undefined,
       ...options.env,
     },
   });
+}
+
+/** Transport failures Artillery counted (errors.ECONNRESET, errors.ETIMEDOUT, ...). */
+function transportErrors(result: ArtilleryRunResult): number {
+  const counters = result.report?.aggregate.counters ?? {};
+  return Object.entries(counters)
+    .filter(([name]) => name.startsWith('errors.'))
+    .reduce((sum, [, value]) => sum + value, 0);
+}
+
+/**
+ * Artillery's own metrics: every request of the flow by its step name, and their sum is what
+ * Artillery counted as requests; each step's answers equal what the simulator served on its route.
+ */
+async function assertStandardMetrics(result: ArtilleryRunResult): Promise<void> {
+  const counters = result.report?.aggregate.counters ?? {};
+  const byStep = Object.entries(counters)
+    .filter(([name]) => /^plugins\.metrics-by-endpoint\.container_\w+\.codes\.\d+$/.test(name))
+    .reduce((sum, [, value]) => sum + value, 0);
+  const codes = Object.entries(counters)
+    .filter(([name]) => /^http\.codes\.\d+$/.test(name))
+    .reduce((sum, [, value]) => sum + value, 0);
+  assert.ok(counter(result, 'http.requests') > 0, explain(result));
+  assert.equal(codes, counter(result, 'http.responses'));
+  assert.equal(byStep, codes, 'every answer belongs to a named step');
+  assert.equal(counter(result, 'http.requests'), codes + transportErrors(result));
+  assert.ok(summary(result, 'http.response_time'), explain(result));
+  const stats = await sim.control.stats();
+  const routes = {
+    container_suspend: 'api.admin_suspend',
+    container_resume: 'api.tenant_resume',
+    container_status: 'api.admin_tenant',
+    container_restore: 'api.admin_resume',
+  } as const;
+  // A reset connection is counted by the simulator on its route but never answered.
+  const resets = stats.faults.containers?.resets ?? 0;
+  let answeredAll = 0;
+  let servedAll = 0;
+  for (const [step, route] of Object.entries(routes)) {
+    const answered = Object.entries(counters)
+      .filter(([name]) => name.startsWith(`plugins.metrics-by-endpoint.${step}.codes.`))
+      .reduce((sum, [, value]) => sum + value, 0);
+    const served = stats.routes[route]?.count ?? 0;
+    answeredAll += answered;
+    servedAll += served;
+    if (answered > 0) assert.ok(summary(result, `plugins.metrics-by-endpoint.response_time.${step}`), step);
+    if (resets === 0) assert.equal(answered, served, `${step}: ${answered} answers seen, ${served} served`);
+  }
+  assert.equal(
+    answeredAll,
+    servedAll - resets,
+    `${answeredAll} answers seen, ${servedAll} served, ${resets} reset`,
+  );
 }
 
 // --- the simulator's cold-start model, sampled independently of the simulator's own code ---
@@ -124,8 +203,8 @@ function startupModel(latency: LatencySettings, multiplier = 1): (q: number) => 
  * Where the measured quantile q of n samples must lie: between the model's quantiles q -/+ 3.3
  * standard errors of a sample quantile (a 1-in-1000 miss), widened by Artillery's ~1% sketch error,
  * and late by at most one poll period plus a poll's round trip (the figure is when readiness was
- * SEEN). A scenario timing only the resume call, or timing to "running" instead of "healthy",
- * lands far outside.
+ * SEEN), plus `lateMs` of timer lateness on a busy machine. A scenario timing only the resume
+ * call, or timing to "running" instead of "healthy", lands far outside.
  */
 function assertQuantileMatches(
   measured: number,
@@ -133,14 +212,24 @@ function assertQuantileMatches(
   n: number,
   model: (q: number) => number,
   what: string,
+  lateMs: number,
 ) {
   const spread = 3.3 * Math.sqrt((q * (1 - q)) / n);
   const low = model(Math.max(0, q - spread)) * 0.98;
-  const high = model(Math.min(0.9999, q + spread)) * 1.02 + POLL_INTERVAL_MS + 30;
+  const high = model(Math.min(0.9999, q + spread)) * 1.02 + POLL_INTERVAL_MS + 30 + lateMs;
   assert.ok(
     measured >= low && measured <= high,
     `${what}: measured ${measured.toFixed(1)} ms outside the model's [${low.toFixed(1)}, ${high.toFixed(1)}] (n=${n})`,
   );
+}
+
+/**
+ * How late timers may fire on this machine during the run: the generator's event-loop lag (p99,
+ * sampled by the suite's plugin) twice, once for the generator's poll timers and once for the
+ * simulator's cold-start and health-check timers on the same cores.
+ */
+function timerLateness(result: ArtilleryRunResult): number {
+  return 2 * (summary(result, 'generator.event_loop_lag_ms')?.p99 ?? 0);
 }
 
 describe('container provisioning scenario', { concurrency: false }, () => {
@@ -156,22 +245,23 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     try {
       latency = await sim.control.getLatency();
       assert.deepEqual(latency.models.containerColdStart, coldStart);
-      // Three users over four tenants (the smoke profile has two): CONTAINER_VUS overrides the profile.
-      result = await runScenario({ env: { CONTAINER_VUS: '3' } });
+      // Four users over six tenants (the smoke profile has two), enough samples for a verdict.
+      result = await runScenario({ users: 4 });
     } finally {
       await sim.control.patchLatency({ models: configured.models });
     }
     assert.equal(result.exitCode, 0, explain(result));
 
     const startup = summary(result, 'container.startup_ms');
-    assert.ok(startup && startup.count >= 10, `too few cold starts measured\n${explain(result)}`);
+    assert.ok(startup && startup.count >= MIN_SAMPLES, `too few cold starts measured\n${explain(result)}`);
     const model = startupModel(latency);
+    const late = timerLateness(result);
     t.diagnostic(
       `startup n=${startup.count} median=${startup.median} (model ${model(0.5).toFixed(1)}) ` +
-        `p95=${startup.p95} (model ${model(0.95).toFixed(1)})`,
+        `p95=${startup.p95} (model ${model(0.95).toFixed(1)}); timer lateness allowed ${late.toFixed(1)} ms`,
     );
-    assertQuantileMatches(startup.median, 0.5, startup.count, model, 'startup median');
-    assertQuantileMatches(startup.p95, 0.95, startup.count, model, 'startup p95');
+    assertQuantileMatches(startup.median, 0.5, startup.count, model, 'startup median', late);
+    assertQuantileMatches(startup.p95, 0.95, startup.count, model, 'startup p95', late);
 
     // Every cycle was a cold one, measured to readiness, and the simulator saw each cold start.
     const attempts = counter(result, 'container.attempts');
@@ -183,6 +273,17 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.equal(summary(result, 'container.warm.resume_call_ms'), undefined);
     const stats = await sim.control.stats();
     assert.equal(stats.containers.coldStarts, startup.count);
+    assert.equal(stats.containers.resumeCalls, attempts);
+
+    // The flow's steps in Artillery's own metrics, equal to what the simulator served.
+    await assertStandardMetrics(result);
+    assert.equal(counter(result, 'plugins.metrics-by-endpoint.container_suspend.codes.200'), attempts);
+    assert.equal(counter(result, 'plugins.metrics-by-endpoint.container_resume.codes.200'), attempts);
+    assert.equal(
+      counter(result, 'plugins.metrics-by-endpoint.container_status.codes.200'),
+      counter(result, 'container.cold.polls'),
+    );
+    assert.equal(counter(result, 'vusers.failed'), 0);
 
     // Time per state: docker reports the container running from the start call on, so the cold
     // start and the wait for the first health check both show as health "starting" (routes/admin.go).
@@ -192,15 +293,28 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     const scaledHealth = HEALTH_INTERVAL_MS * TIME_SCALE;
     const expected = stats.containers.coldStartMs.p50 + scaledHealth;
     assert.ok(
-      Math.abs(health.median - expected) <= 0.15 * stats.containers.coldStartMs.p50 + POLL_INTERVAL_MS + 30,
+      Math.abs(health.median - expected) <=
+        0.15 * stats.containers.coldStartMs.p50 + POLL_INTERVAL_MS + 30 + late,
       `health_starting median ${health.median} vs cold start p50 + health interval ${expected}`,
     );
-    assert.equal(counter(result, 'vusers.created'), 3);
-    // Unset limits are the documented defaults.
-    assert.equal(summary(result, 'container.limit.startup_p95_ms')?.max, 30_000);
-    assert.equal(summary(result, 'container.limit.success_min_pct')?.max, 90);
+    assert.equal(counter(result, 'vusers.created'), 4);
     assert.equal(verdict(result, STARTUP_CHECK)?.ok, true, explain(result));
     assert.equal(verdict(result, SUCCESS_CHECK)?.ok, true, explain(result));
+  });
+
+  test('the smoke profile as written (two users, -t as the target): startup inconclusive, counts true', async (t) => {
+    const result = await runScenario({ viaTargetFlag: true, env: { CONTAINER_DURATION: '2s' } });
+    assert.match(result.stdout, new RegExp(`target ${sim.apiUrl.replace(/[.]/g, '\\.')}`));
+    assert.equal(counter(result, 'vusers.created'), 2, explain(result));
+    const startup = summary(result, 'container.startup_ms');
+    assert.ok(startup && startup.count > 0 && startup.count < MIN_SAMPLES, explain(result));
+    t.diagnostic(`smoke: n=${startup.count} (< ${MIN_SAMPLES}: inconclusive) median=${startup.median}`);
+    // Under MIN_SAMPLES the check holds by its count clause: inconclusive, failing nothing.
+    assert.equal(verdict(result, STARTUP_CHECK)?.ok, true, explain(result));
+    const attempts = counter(result, 'container.attempts');
+    assert.equal(counter(result, 'container.success'), attempts);
+    assert.equal((await sim.control.stats()).containers.coldStarts, attempts);
+    await assertStandardMetrics(result);
   });
 
   test('without admin credentials only the resume call is timed, reported as warm, and said so', async () => {
@@ -214,8 +328,14 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.equal(summary(result, 'container.warm.resume_call_ms')?.count, attempts);
     assert.equal(summary(result, 'container.cold.resume_call_ms'), undefined);
     assert.match(result.stdout + result.stderr, /only the resume call can be\s+measured/);
+    // No admin step ran; the resume went out with the service key.
+    assert.equal(counter(result, 'plugins.metrics-by-endpoint.container_resume.codes.200'), attempts);
+    assert.equal(counter(result, 'plugins.metrics-by-endpoint.container_suspend.codes.200'), 0);
+    const stats = await sim.control.stats();
+    assert.equal(stats.containers.resumeCalls, attempts);
     // A running container is not restarted by resume: no cold start happened.
-    assert.equal((await sim.control.stats()).containers.coldStarts, 0);
+    assert.equal(stats.containers.coldStarts, 0);
+    await assertStandardMetrics(result);
     // Startup was never measured, so its check cannot pass; the success check does.
     assert.equal(summary(result, 'container.startup_ms'), undefined);
     assert.equal(verdict(result, STARTUP_CHECK)?.ok, false, explain(result));
@@ -223,28 +343,48 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.equal(result.exitCode, 1);
   });
 
-  test('cold starts slowed past the target fail the startup p95 check (and only that one)', async () => {
+  test('cold starts slowed past the target fail the startup p95 check (and only that one)', async (t) => {
     const latency = await sim.control.getLatency();
     // Healthy p95 here is ~590 ms; three times slower cold starts put it near 1.5 s.
     const target = 800;
     assert.ok(startupModel(latency)(0.95) < target * 0.8 && startupModel(latency, 3)(0.95) > target * 1.5);
+    // The unslowed run passes the same limit.
+    const healthy = await runScenario({ users: TENANTS, startupP95Ms: target });
+    const healthyStartup = summary(healthy, 'container.startup_ms');
+    assert.ok(healthyStartup && healthyStartup.count >= MIN_SAMPLES, explain(healthy));
+    assert.equal(
+      verdict(healthy, STARTUP_CHECK)?.check,
+      `container.startup_ms.count < 20 or container.startup_ms.p95 < ${target}`,
+    );
+    assert.equal(verdict(healthy, STARTUP_CHECK)?.ok, true, explain(healthy));
+
+    await sim.control.resetStats();
     await sim.control.patchFaults({ containers: { coldStartMultiplier: 3 } });
-    const result = await runScenario({ env: { CONTAINER_STARTUP_P95_MS: String(target) } });
+    const result = await runScenario({
+      users: TENANTS,
+      startupP95Ms: target,
+      env: { CONTAINER_DURATION: '7s' },
+    });
+    const startup = summary(result, 'container.startup_ms');
+    assert.ok(startup && startup.count >= MIN_SAMPLES, `too few samples for a verdict\n${explain(result)}`);
+    t.diagnostic(
+      `healthy p95=${healthyStartup.p95} (n=${healthyStartup.count}); slowed p95=${startup.p95} (n=${startup.count})`,
+    );
     assert.equal(result.exitCode, 1, explain(result));
     assert.equal(verdict(result, STARTUP_CHECK)?.ok, false, explain(result));
-    assert.equal(summary(result, 'container.limit.startup_p95_ms')?.max, target);
     assert.equal(verdict(result, SUCCESS_CHECK)?.ok, true, explain(result));
-    const startup = summary(result, 'container.startup_ms')!;
     assertQuantileMatches(
       startup.median,
       0.5,
       startup.count,
       startupModel(latency, 3),
       'slowed startup median',
+      timerLateness(result),
     );
+    assert.equal((await sim.control.stats()).containers.coldStarts, startup.count);
   });
 
-  test('failing resumes and unhealthy containers fail the success check, each counted by cause', async () => {
+  test('failing resumes and unhealthy containers fail the success check, each counted by cause', async (t) => {
     await sim.control.patchFaults({ containers: { resumeFailRate: 0.4, unhealthyRate: 0.3 } });
     const result = await runScenario();
     assert.equal(result.exitCode, 1, explain(result));
@@ -255,8 +395,12 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     const resumeFailed = counter(result, 'container.failures.resume_failed');
     const unhealthy = counter(result, 'container.failures.unhealthy');
     assert.ok(resumeFailed > 0 && unhealthy > 0, explain(result));
+    t.diagnostic(
+      `attempts=${attempts} success=${counter(result, 'container.success')} resume_failed=${resumeFailed} unhealthy=${unhealthy}`,
+    );
     assert.equal(counter(result, 'container.success') + resumeFailed + unhealthy, attempts);
     assert.equal(counter(result, 'container.failures'), resumeFailed + unhealthy);
+    assert.equal(counter(result, 'plugins.metrics-by-endpoint.container_resume.codes.500'), resumeFailed);
     // The simulator's own count of failed resumes: the scenario's resumes plus its restore calls
     // (admin resume of a container a failed cycle left suspended).
     const stats = await sim.control.stats();
@@ -268,31 +412,70 @@ describe('container provisioning scenario', { concurrency: false }, () => {
       counter(result, 'container.cold.restored') + counter(result, 'container.cold.restore_failed'),
       resumeFailed,
     );
+    await assertStandardMetrics(result);
   });
 
-  test('dropped connections are counted by cause, polls ride them out, and no user dies', async () => {
-    await sim.control.patchFaults({ routes: { containers: { resetRate: 0.1 } } });
+  test('a 5xx on the admin view is ridden out; on suspend it fails the cycle as a server error', async (t) => {
+    await sim.control.patchFaults({ routes: { containers: { errorRate: 0.1, errorStatus: 503 } } });
     const result = await runScenario();
     const attempts = counter(result, 'container.attempts');
-    const failures = counter(result, 'container.failures');
     assert.ok(attempts > 0, explain(result));
     assert.equal(counter(result, 'vusers.failed'), 0, explain(result));
-    assert.equal(counter(result, 'container.processor_errors'), 0, explain(result));
-    assert.equal(counter(result, 'container.success') + failures, attempts);
-    // A reset suspend or resume ends the cycle as a connection error; a reset poll is retried.
-    assert.ok(counter(result, 'container.failures.connection_error') > 0, explain(result));
-    assert.ok(counter(result, 'container.cold.poll_errors') > 0, explain(result));
-    assert.equal(failures, counter(result, 'container.failures.connection_error'));
-    const resets = (await sim.control.stats()).faults.containers?.resets ?? 0;
+    const serverErrors = counter(result, 'container.failures.server_error');
+    assert.ok(serverErrors > 0 && counter(result, 'container.cold.poll_errors') > 0, explain(result));
+    assert.equal(counter(result, 'container.success') + counter(result, 'container.failures'), attempts);
     assert.equal(
-      resets,
-      counter(result, 'container.failures.connection_error') +
-        counter(result, 'container.cold.poll_errors') +
-        counter(result, 'container.cold.restore_failed'),
+      counter(result, 'container.cold.poll_errors'),
+      counter(result, 'plugins.metrics-by-endpoint.container_status.codes.503'),
     );
+    const injected = (await sim.control.stats()).faults.containers?.errors ?? 0;
+    t.diagnostic(
+      `attempts=${attempts} server_error=${serverErrors} poll_errors=${counter(result, 'container.cold.poll_errors')} 503 injected=${injected}`,
+    );
+    assert.equal(counter(result, 'http.codes.503'), injected);
+    await assertStandardMetrics(result);
   });
 
-  test('malformed answers are counted per route, never crash a user', async () => {
+  test('dropped connections end the user, counted by cause; the counts match the resets served', async (t) => {
+    await sim.control.patchFaults({ routes: { containers: { resetRate: 0.02 } } });
+    const result = await runScenario({ users: TENANTS });
+    const attempts = counter(result, 'container.attempts');
+    const resets = (await sim.control.stats()).faults.containers?.resets ?? 0;
+    assert.ok(attempts > 0 && resets > 0, explain(result));
+    t.diagnostic(
+      `attempts=${attempts} resets=${resets} errors=${transportErrors(result)} vusers.failed=${counter(result, 'vusers.failed')}`,
+    );
+    // Artillery ends a user at a transport failure: one failed user, one error per reset.
+    assert.equal(transportErrors(result), resets, explain(result));
+    assert.equal(counter(result, 'vusers.failed'), resets, explain(result));
+    assert.equal(counter(result, 'container.processor_errors'), 0, explain(result));
+    // Each reset inside a cycle fails it as a connection error; one on a restore call comes after
+    // its cycle had already failed.
+    const connectionErrors = counter(result, 'container.failures.connection_error');
+    const restoreResets = resets - connectionErrors;
+    assert.ok(
+      restoreResets >= 0 && restoreResets <= counter(result, 'container.cold.restore_failed'),
+      explain(result),
+    );
+    assert.equal(counter(result, 'container.success') + counter(result, 'container.failures'), attempts);
+    await assertStandardMetrics(result);
+  });
+
+  test('an answer later than CONTAINER_REQUEST_TIMEOUT is a timeout, not a latency', async () => {
+    await sim.control.patchFaults({ routes: { containers: { delayMs: 1_500 } } });
+    const result = await runScenario({ env: { CONTAINER_MODE: 'warm', CONTAINER_REQUEST_TIMEOUT: '300ms' } });
+    const attempts = counter(result, 'container.attempts');
+    // Each user's first resume times out and Artillery ends the user there.
+    assert.equal(attempts, 2, explain(result));
+    assert.equal(counter(result, 'container.failures.timeout'), attempts);
+    assert.equal(counter(result, 'errors.ETIMEDOUT'), attempts, explain(result));
+    assert.equal(counter(result, 'vusers.failed'), attempts);
+    assert.equal(summary(result, 'container.resume_call_ms'), undefined);
+    assert.equal(verdict(result, SUCCESS_CHECK)?.ok, false, explain(result));
+    assert.ok(result.durationMs < 60_000);
+  });
+
+  test('malformed answers are counted per route, never crash a user', async (t) => {
     // Truncated JSON under a 200: an HTML error page would carry a 5xx and count as a server error.
     await sim.control.patchFaults({
       routes: { containers: { malformedRate: 0.1, malformedKind: 'truncated-json' } },
@@ -308,22 +491,15 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     );
     const injected = (await sim.control.stats()).faults.containers?.malformed ?? 0;
     assert.ok(injected > 0);
+    t.diagnostic(`attempts=${attempts} malformed counted=${malformed} injected=${injected}`);
     // Restore calls (admin resume) are not parsed: a malformed restore answer still restored.
     assert.ok(malformed > 0 && malformed <= injected, `${malformed} counted, ${injected} injected`);
     assert.equal(
       counter(result, 'container.failures.malformed_body'),
       counter(result, 'container.malformed.suspend') + counter(result, 'container.malformed.resume'),
     );
-  });
-
-  test('a remote API is refused before any load is sent', async () => {
-    const result = await runScenario({
-      env: { API_BASE_URL: 'http://example.com:8080', CONTAINER_DURATION: '1s' },
-    });
-    assert.ok(counter(result, 'container.settings_invalid') > 0, explain(result));
-    assert.equal(counter(result, 'container.attempts'), 0);
-    assert.match(result.stdout + result.stderr, /API_BASE_URL: host "example\.com" is not loopback/);
-    assert.equal(result.exitCode, 1);
+    assert.equal(counter(result, 'container.success') + counter(result, 'container.failures'), attempts);
+    await assertStandardMetrics(result);
   });
 
   test('credit exhaustion, a non-admin token and a readiness timeout are named as such, not as latency', async () => {
@@ -334,6 +510,7 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     const attempts = counter(credits, 'container.attempts');
     assert.ok(attempts > 0, explain(credits));
     assert.equal(counter(credits, 'container.failures.credits_exhausted'), attempts);
+    assert.equal(counter(credits, 'plugins.metrics-by-endpoint.container_resume.codes.402'), attempts);
     assert.equal(summary(credits, 'container.startup_ms'), undefined);
     assert.equal(verdict(credits, SUCCESS_CHECK)?.ok, false, explain(credits));
 
@@ -345,6 +522,7 @@ describe('container provisioning scenario', { concurrency: false }, () => {
     assert.ok(tries > 0, explain(notAdmin));
     assert.equal(counter(notAdmin, 'container.failures.forbidden'), tries);
     assert.equal(counter(notAdmin, 'container.cold.suspend_failures'), tries);
+    assert.equal(counter(notAdmin, 'plugins.metrics-by-endpoint.container_suspend.codes.403'), tries);
     assert.equal(verdict(notAdmin, SUCCESS_CHECK)?.ok, false, explain(notAdmin));
 
     // Cold starts of 10-50 s against a 300 ms readiness timeout: every cycle times out, and the
@@ -417,10 +595,25 @@ describe('container scenario parts', () => {
 
   test('the plan: cold with admin credentials, warm and resume-call-only without, errors name the setting', () => {
     const base = { TENANT_IDS: '11111111-1111-4111-8111-111111111111', SERVICE_API_KEY: 'key' };
-    const cold = resolveContainerPlan({ ...base, API_JWT_SECRET: 's'.repeat(32) }, 'smoke');
+    const cold = resolveContainerPlan({ ...base, API_JWT_SECRET: 's'.repeat(32) });
     assert.ok(cold.ok);
     assert.equal(cold.plan.mode, 'cold');
-    assert.equal(cold.plan.durationMs, PROFILES.smoke.container.durationMs);
+    // Unset timings keep the YAML's figures; set ones override them.
+    assert.deepEqual(cold.plan.overrides, {
+      durationMs: undefined,
+      pollIntervalMs: undefined,
+      readyTimeoutMs: undefined,
+      requestTimeoutMs: undefined,
+      thinkTimeMs: undefined,
+    });
+    const timed = resolveContainerPlan({
+      ...base,
+      CONTAINER_DURATION: '90s',
+      CONTAINER_POLL_INTERVAL: '250ms',
+    });
+    assert.ok(
+      timed.ok && timed.plan.overrides.durationMs === 90_000 && timed.plan.overrides.pollIntervalMs === 250,
+    );
     const warm = resolveContainerPlan(base);
     assert.ok(warm.ok);
     assert.equal(warm.plan.mode, 'warm');
@@ -431,10 +624,8 @@ describe('container scenario parts', () => {
     assert.ok(!refused.ok && refused.problems.some((p) => p.startsWith('CONTAINER_MODE:')));
     const badPoll = resolveContainerPlan({ ...base, CONTAINER_POLL_INTERVAL: 'soon' });
     assert.ok(!badPoll.ok && badPoll.problems.some((p) => p.startsWith('CONTAINER_POLL_INTERVAL:')));
-    assert.deepEqual(containerGateEnv({}), {
-      CONTAINER_STARTUP_P95_MS: '30000',
-      CONTAINER_SUCCESS_MIN: '90',
-    });
+    const badLimit = resolveContainerPlan({ ...base, CONTAINER_SUCCESS_MIN: '120' });
+    assert.ok(!badLimit.ok && badLimit.problems.some((p) => p.startsWith('CONTAINER_SUCCESS_MIN:')));
   });
 
   test('a locally signed admin token carries the admin claims, is short-lived and renewed', async () => {

@@ -1,23 +1,25 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { VUContext, VUEvents } from 'artillery';
+import { parse } from 'yaml';
+import { applyLimitSettings, type EnsureCondition } from '../../config/limits';
 import * as chat from '../../processors/chat';
 import { terminalUrl } from '../../processors/lib/terminal/link';
 import { holdSession } from '../../processors/lib/terminal/session';
-import * as session from '../../processors/lib/web-session';
 import * as signup from '../../processors/signup';
-import * as browser from '../../processors/signup-browser';
 import * as terminal from '../../processors/terminal';
 import { EmittableMetrics } from '../../scripts/lib/validate/metrics';
 import type { Faults } from '../../simulator/src/control-types';
-import { ROOT } from '../helpers/paths';
+import { type ArtilleryRunResult, explain, runArtillery } from '../helpers/artillery';
+import { scenarioPath } from '../helpers/paths';
 import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
 
 /**
  * Each processor's EMITTED_METRICS (what `npm run validate` trusts) against what its code really
- * emits: the processors' own hooks run in this process against the simulator, healthy and with
- * faults that send them down their failure paths, and every name they emit must be declared.
+ * emits: the HTTP scenarios run in real Artillery (their hooks live in the YAML's flow), the others'
+ * functions in this process, against the simulator, healthy and with faults that send them down
+ * their failure paths; every name they emit must be declared.
  * A metric added to the code but not to the list fails here, before an ensure check on it would
  * be rejected by validate or, worse, fail only at the end of a long run.
  */
@@ -41,7 +43,50 @@ function assertDeclared(recorder: Recorder, declared: readonly string[], process
   assert.deepEqual(missing, [], `${processor} emitted metrics missing from its EMITTED_METRICS`);
 }
 
-const vuContext = (): VUContext => ({ vars: { $environment: 'smoke' } }) as unknown as VUContext;
+/** A terminal user's context as Artillery builds it: the target and the environment's variables. */
+const terminalContext = (): VUContext =>
+  ({
+    vars: { $environment: 'smoke', target: sim.apiUrl, loopDuration: '2s', commandInterval: '200ms' },
+  }) as unknown as VUContext;
+
+/** Artillery's own metrics, its plugins' (metrics-by-endpoint, agentteams' generator.*): not the processor's. */
+const NOT_THE_PROCESSORS = /^(http|vusers|errors|plugins|generator)\./;
+
+/** Every custom name a run reported must be declared by the scenario's processor. */
+function assertRunDeclared(run: ArtilleryRunResult, declared: readonly string[], processor: string): void {
+  const aggregate = run.report?.aggregate;
+  assert.ok(aggregate, explain(run));
+  const names = [...Object.keys(aggregate.counters), ...Object.keys(aggregate.summaries)].filter(
+    (name) => !NOT_THE_PROCESSORS.test(name),
+  );
+  const emittable = new EmittableMetrics(declared);
+  const missing = names.filter((name) => !emittable.canEmit(name)).sort();
+  assert.deepEqual(missing, [], `${processor} emitted metrics missing from its EMITTED_METRICS`);
+}
+
+/** The smoke profile of an HTTP scenario, generator limits lifted (not this test's subject). */
+function runScenario(name: string, env: Record<string, string>): Promise<ArtilleryRunResult> {
+  const script = parse(readFileSync(scenarioPath(name), 'utf8')) as {
+    config: { ensure: { conditions: EnsureCondition[] } };
+  };
+  const { conditions } = applyLimitSettings(script.config.ensure.conditions, name, {
+    GENERATOR_CPU_P95_PCT: '1000',
+    GENERATOR_LAG_P99_MS: '60000',
+  });
+  return runArtillery({
+    scenario: scenarioPath(name),
+    environment: 'smoke',
+    overrides: { config: { ensure: { conditions } } },
+    env: {
+      WEB_BASE_URL: sim.webUrl,
+      API_BASE_URL: sim.apiUrl,
+      API_JWT_SECRET: sim.jwtSecret,
+      LOADTEST_RUN_ID: `${RUN_ID}${name.length}${Date.now().toString(36)}`,
+      ...env,
+    },
+    timeoutMs: 90_000,
+  });
+}
 
 let sim: SimulatorHandle;
 const RUN_ID = `emitted${Date.now().toString(36)}`;
@@ -49,7 +94,17 @@ const RUN_ID = `emitted${Date.now().toString(36)}`;
 before(async () => {
   sim = await startSimulator({
     seedTenants: 1,
-    args: ['--ping-interval', '200ms', '--pong-timeout', '900ms'],
+    // A low rate limit sends the chat users down the 429 path as well.
+    args: [
+      '--ping-interval',
+      '200ms',
+      '--pong-timeout',
+      '900ms',
+      '--rate-limit',
+      '6',
+      '--rate-limit-window',
+      '2s',
+    ],
   });
   // The processors parse their settings from the environment once per process: set it first.
   Object.assign(process.env, {
@@ -58,10 +113,6 @@ before(async () => {
     SERVICE_API_KEY: sim.serviceApiKey,
     TENANT_IDS: sim.tenantIds.join(','),
     LOADTEST_RUN_ID: RUN_ID,
-    CHAT_DURATION: '60s',
-    CHAT_THINK_TIME: '100ms',
-    CHAT_MESSAGES_FILE: resolve(ROOT, 'config', 'payloads', 'chat-messages.json'),
-    CHAT_REQUEST_TIMEOUT: '5s',
     SIGNUP_REQUEST_TIMEOUT: '5s',
     WS_DURATION: '2s',
     WS_COMMAND_INTERVAL: '200ms',
@@ -85,71 +136,40 @@ async function withFaults(faults: Faults, body: () => Promise<void>): Promise<vo
 }
 
 describe('EMITTED_METRICS covers what each processor emits', () => {
-  it('chat-sessions: healthy turns, failed and rate-limited turns, a user without a session', async () => {
-    const events = new Recorder();
-    const context = vuContext();
-    await chat.startChatUser(context, events);
-    assert.equal(events.counter('chat.users.ready'), 1, 'the user got a session');
-    for (let turn = 0; turn < 3; turn += 1) await chat.sendChatTurn(context, events);
-    await withFaults({ routes: { chat: { errorRate: 1, errorStatus: 500 } } }, () =>
-      chat.sendChatTurn(context, events),
-    );
-    // One refusal: the turn waits Retry-After and sends again, which then succeeds.
-    await withFaults({ routes: { chat: { errorRate: 1, errorStatus: 429 } } }, async () => {
-      const turn = chat.sendChatTurn(context, events);
-      for (let waited = 0; events.counter('chat.rate_limited') === 0 && waited < 5000; waited += 20)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      await sim.control.clearFaults();
-      await turn;
+  it('chat-sessions: healthy turns, failed and rate-limited turns, users without a session', async () => {
+    await withFaults({ routes: { chat: { errorRate: 0.3, errorStatus: 500 } } }, async () => {
+      const run = await runScenario('chat-sessions', { CHAT_DURATION: '4s', CHAT_THINK_TIME: '100ms' });
+      assert.ok(run.report?.aggregate.counters['chat.success'], explain(run));
+      assert.ok(run.report?.aggregate.counters['chat.failures.chat_failed'], explain(run));
+      assert.ok(run.report?.aggregate.counters['chat.rate_limited'], explain(run));
+      assertRunDeclared(run, chat.EMITTED_METRICS, 'processors/chat.ts');
     });
-    await withFaults({ auth: { csrfRefuse: true } }, () => chat.startChatUser(vuContext(), events));
-    assert.ok(events.counter('chat.success') >= 3, 'healthy turns succeeded');
-    assert.ok(events.counter('chat.failures') >= 1, 'the 500 was counted');
-    assert.ok(events.counter('chat.rate_limited') >= 1, 'the 429 was counted');
-    assert.equal(events.counter('chat.users.failed'), 1, 'the refused login was counted');
-    assertDeclared(events, chat.EMITTED_METRICS, 'processors/chat.ts');
-  });
-
-  it('signup-tenant-chat: an onboarded user, a failed first chat, a refused login', async () => {
-    const events = new Recorder();
-    await signup.onboardUser(vuContext(), events);
-    await withFaults({ routes: { chat: { errorRate: 1, errorStatus: 500 } } }, () =>
-      signup.onboardUser(vuContext(), events),
-    );
-    await withFaults({ auth: { csrfRefuse: true } }, () => signup.onboardUser(vuContext(), events));
-    assert.equal(events.counter('onboarding.success'), 1);
-    assert.equal(events.counter('onboarding.failures'), 2);
-    assertDeclared(events, signup.EMITTED_METRICS, 'processors/signup.ts');
-  });
-
-  it('signup-browser: the signup and login steps it shares, healthy and refused', async () => {
-    // The journey itself needs Chromium (test/signup-browser.test.ts); its own names are constants.
-    const events = new Recorder();
-    session.emitZeroSessionCounters(events);
-    for (const name of Object.values(browser.JOURNEY_METRICS)) events.emit('counter', name, 0);
-    const transport = new session.WebClient(sim.webUrl, 5000);
-    const credentials = session.newTestCredentials(RUN_ID);
-    assert.ok((await session.registerAccount(events, transport, credentials)).ok);
-    assert.ok((await session.logIn(events, transport, credentials)).ok);
     await withFaults({ auth: { csrfRefuse: true } }, async () => {
-      assert.equal(
-        (await session.logIn(events, new session.WebClient(sim.webUrl, 5000), credentials)).ok,
-        false,
-      );
+      const run = await runScenario('chat-sessions', { CHAT_DURATION: '1s' });
+      assert.ok(run.report?.aggregate.counters['chat.users.failed'], explain(run));
+      assertRunDeclared(run, chat.EMITTED_METRICS, 'processors/chat.ts');
     });
-    assert.equal(
-      (await session.registerAccount(events, new session.WebClient(sim.webUrl, 5000), credentials)).ok,
-      false,
-      'the same address twice is a conflict',
-    );
-    assertDeclared(events, browser.EMITTED_METRICS, 'processors/signup-browser.ts');
+  });
+
+  it('signup-tenant-chat: onboarded users, failed first chats, the container finding, a refused login', async () => {
+    await withFaults({ routes: { chat: { errorRate: 0.5, errorStatus: 500 } } }, async () => {
+      const run = await runScenario('signup-tenant-chat', {});
+      assert.ok(run.report?.aggregate.counters['onboarding.tenants_without_container'], explain(run));
+      assert.ok(run.report?.aggregate.counters['onboarding.failures.chat_failed'], explain(run));
+      assertRunDeclared(run, signup.EMITTED_METRICS, 'processors/signup.ts');
+    });
+    await withFaults({ auth: { csrfRefuse: true } }, async () => {
+      const run = await runScenario('signup-tenant-chat', {});
+      assert.ok(run.report?.aggregate.counters['login.failures.csrf_refused'], explain(run));
+      assertRunDeclared(run, signup.EMITTED_METRICS, 'processors/signup.ts');
+    });
   });
 
   it('terminal-ws: a session with drops, stray and malformed frames; a refused one', async () => {
     const events = new Recorder();
     await withFaults(
       { terminal: { dropAfterMs: 600, dropCode: 1011, strayFrameIntervalMs: 150, malformedFrameRate: 0.3 } },
-      () => terminal.holdTerminalSession(vuContext(), events),
+      () => terminal.holdTerminalSession(terminalContext(), events),
     );
     assert.ok(events.counter('terminal.disconnects') >= 1, 'the drops were seen');
     // A wrong key is refused at the handshake: the session fails without ever connecting.

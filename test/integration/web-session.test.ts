@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { VUEvents } from 'artillery';
-import { readSession } from '../../processors/lib/web/auth';
+import {
+  judgeCallback,
+  judgeCsrf,
+  judgeSession,
+  judgeSignup,
+  readSession,
+} from '../../processors/lib/web/auth';
 import { classifyChatAnswer } from '../../processors/lib/web/chat';
-import type { WebAnswer, WebRequest, WebResult, WebTransport } from '../../processors/lib/web/http-client';
+import {
+  cookieChanges,
+  type WebAnswer,
+  type WebRequest,
+  type WebResult,
+  type WebTransport,
+} from '../../processors/lib/web/transport';
 import {
   logIn,
   newTestCredentials,
@@ -14,6 +26,13 @@ import {
   WebClient,
 } from '../../processors/lib/web-session';
 import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
+
+/**
+ * The judgements of every signup/login/chat answer (processors/lib/web/auth.ts, chat.ts), used by
+ * the scenarios' afterResponse hooks, on raw answers; and the Node-driven session (WebClient,
+ * signUpAndLogIn: the benchmarks' login) against the simulator, where the cases a scenario cannot
+ * provoke (a second signup of one address, a wrong password) are real.
+ */
 
 /** Collects what a processor would emit to Artillery. */
 class Recorder implements VUEvents {
@@ -270,5 +289,116 @@ describe('session proof over a transport that cannot carry Secure cookies', () =
     };
     const unknown = await readSession(transport, plainLogin);
     assert.equal(!unknown.ok && unknown.cause, 'no_session_cookie');
+  });
+});
+
+describe("auth answer judgements (the scenarios' afterResponse hooks)", () => {
+  const answer = (
+    status: number,
+    body: unknown,
+    options: { headers?: Record<string, string>; setCookies?: string[] } = {},
+  ): WebAnswer => ({
+    kind: 'answer',
+    status,
+    headers: new Headers(options.headers ?? {}),
+    text: typeof body === 'string' ? body : JSON.stringify(body),
+    ms: 4,
+    cookies: cookieChanges(options.setCookies ?? []),
+  });
+  const causeOf = (result: { ok: true } | { ok: false; cause: string }) => (result.ok ? 'ok' : result.cause);
+  const csrfCookies = new Set(['next-auth.csrf-token', 'next-auth.callback-url']);
+
+  it('csrf and signup: the token, conflicts, Origin refusals, malformed bodies', () => {
+    assert.equal(causeOf(judgeCsrf(answer(200, { csrfToken: 'a'.repeat(64) }))), 'ok');
+    assert.equal(causeOf(judgeCsrf(answer(200, '<html>'))), 'malformed_body');
+    assert.equal(causeOf(judgeCsrf(answer(200, '{"csrfTok'))), 'malformed_body');
+    assert.equal(causeOf(judgeCsrf(answer(500, { error: 'boom' }))), 'server_error');
+    assert.equal(causeOf(judgeSignup(answer(200, { ok: true }))), 'ok');
+    assert.equal(
+      causeOf(judgeSignup(answer(409, { error: 'An account with that email already exists' }))),
+      'signup_conflict',
+    );
+    assert.equal(causeOf(judgeSignup(answer(403, { error: 'Invalid Origin' }))), 'origin_refused');
+    assert.equal(causeOf(judgeSignup(answer(403, { error: 'Missing Origin header' }))), 'origin_refused');
+    assert.equal(causeOf(judgeSignup(answer(200, ''))), 'malformed_body');
+    assert.equal(causeOf(judgeSignup(answer(500, { error: 'Signup failed' }))), 'server_error');
+  });
+
+  it('credentials callback: only a session cookie set by this answer is a login', () => {
+    const session = 'next-auth.session-token=eyJ; Path=/; HttpOnly; SameSite=Lax';
+    const ok = judgeCallback(
+      answer(200, { url: 'http://h/dashboard' }, { setCookies: [session] }),
+      csrfCookies,
+    );
+    assert.equal(causeOf(ok), 'ok');
+    assert.deepEqual(ok.ok && ok.value.sessionCookies.map((c) => c.name), ['next-auth.session-token']);
+    // A CSRF refusal answers 200 too, with no session cookie.
+    assert.equal(
+      causeOf(judgeCallback(answer(200, { url: 'http://h/api/auth/signin?csrf=true' }), csrfCookies)),
+      'csrf_refused',
+    );
+    assert.equal(
+      causeOf(
+        judgeCallback(
+          answer(302, '', { headers: { location: 'http://h/api/auth/signin?csrf=true' } }),
+          csrfCookies,
+        ),
+      ),
+      'csrf_refused',
+    );
+    assert.equal(
+      causeOf(
+        judgeCallback(
+          answer(401, { url: 'http://h/api/auth/error?error=CredentialsSignin&provider=credentials' }),
+          csrfCookies,
+        ),
+      ),
+      'wrong_credentials',
+    );
+    // The csrf pair re-sent, or a cleared cookie, is not a session.
+    const onlyCsrf = answer(
+      200,
+      { url: 'http://h/dashboard' },
+      {
+        setCookies: ['next-auth.csrf-token=x; Path=/', 'next-auth.session-token=; Max-Age=0; Path=/'],
+      },
+    );
+    assert.equal(causeOf(judgeCallback(onlyCsrf, csrfCookies)), 'no_session_cookie');
+    assert.equal(causeOf(judgeCallback(answer(200, 'not json'), csrfCookies)), 'malformed_body');
+  });
+
+  it('session: a user with a tenant; Secure cookies that cannot travel are session_rejected', () => {
+    const plain = { sessionCookies: [{ name: 'next-auth.session-token', secure: false, cleared: false }] };
+    const secure = {
+      sessionCookies: [{ name: '__Secure-next-auth.session-token', secure: true, cleared: false }],
+    };
+    const user = { user: { id: 'u1', email: 'a@example.test', tenantId: 't1' }, expires: 'x' };
+    assert.equal(causeOf(judgeSession(answer(200, user), plain, false)), 'ok');
+    assert.equal(causeOf(judgeSession(answer(200, { user: { id: 'u1' } }), plain, false)), 'no_tenant');
+    assert.equal(causeOf(judgeSession(answer(200, {}), plain, false)), 'no_session_cookie');
+    assert.equal(causeOf(judgeSession(answer(200, {}), secure, false)), 'session_rejected');
+    assert.equal(causeOf(judgeSession(answer(200, {}), secure, true)), 'no_session_cookie');
+    assert.equal(causeOf(judgeSession(answer(200, '<html>'), plain, true)), 'malformed_body');
+  });
+
+  it('reads Set-Cookie headers without assuming cookie names', () => {
+    const past = new Date(Date.now() - 60_000).toUTCString();
+    assert.deepEqual(
+      cookieChanges([
+        '__Host-next-auth.csrf-token=abc%7Cdef; Path=/; HttpOnly; Secure; SameSite=Lax',
+        'next-auth.callback-url=http%3A%2F%2Fh; Path=/',
+        `gone=; Expires=${past}; Path=/`,
+        'cleared=x; Max-Age=0',
+        `kept=x; Max-Age=60; Expires=${past}`,
+        'no-equals-sign',
+      ]),
+      [
+        { name: '__Host-next-auth.csrf-token', secure: true, cleared: false },
+        { name: 'next-auth.callback-url', secure: false, cleared: false },
+        { name: 'gone', secure: false, cleared: true },
+        { name: 'cleared', secure: false, cleared: true },
+        { name: 'kept', secure: false, cleared: false },
+      ],
+    );
   });
 });

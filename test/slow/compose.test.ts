@@ -12,6 +12,9 @@ import { assertStartedTargets, inheritedEnvWithoutTargets } from '../helpers/sta
 
 const COMPOSE_FILE = resolve(ROOT, 'docker-compose.loadtest.yml');
 
+// The stack is run with Compose v2 (`docker compose`, as the docs and the workflow say). Validation
+// here uses Debian 12's `docker-compose` 1.29 package: Debian ships no v2 plugin, and `config` needs
+// no Docker engine, which these machines do not have. Both read the same Compose file format.
 function dockerComposeAvailable(): boolean {
   try {
     execFileSync('docker-compose', ['version'], { stdio: 'ignore' });

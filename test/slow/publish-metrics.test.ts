@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runArtillery } from '../helpers/artillery';
 import { PER_USER } from '../fixtures/metrics/emit-custom-metrics';
 import {
   expectedPluginsBlock,
@@ -14,7 +13,7 @@ import {
 } from '../fixtures/metrics/plugins-block';
 import { type StatsdLine, StatsdListener } from '../fixtures/metrics/statsd-listener';
 import { readTelegrafConf, StatsdInput } from '../fixtures/metrics/telegraf-statsd';
-import { explain } from '../helpers/artillery';
+import { explain, runArtillery } from '../helpers/artillery';
 import { ROOT, scenarioPath } from '../helpers/paths';
 import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
 
@@ -208,6 +207,19 @@ describe('publish-metrics on a real scenario (llm-proxy, smoke, against the simu
       'virtual users: datagrams = report',
     );
     assert.ok(findLine(parsed, 'artillery.llm.proxy_overhead_ms.p99'), 'the overhead histogram is published');
+    // The flow is YAML HTTP steps: Artillery's own request metrics travel too, per named request.
+    assert.equal(
+      counterSum(parsed, 'artillery.http.requests'),
+      result.report.aggregate.counters['http.requests'],
+      'http.requests: datagrams = report',
+    );
+    assert.ok(result.report.aggregate.counters['http.requests'], 'the run sent HTTP requests');
+    assert.ok(
+      parsed.some((l) =>
+        /^artillery\.plugins\.metrics-by-endpoint\.response_time\.[a-z_]+\.p95$/.test(l.name),
+      ),
+      'metrics-by-endpoint response time per request name',
+    );
     for (const line of parsed)
       assert.deepEqual(line.tags, {
         run_id: runId,
@@ -224,6 +236,13 @@ describe('publish-metrics on a real scenario (llm-proxy, smoke, against the simu
     assert.deepEqual(input.errors, [], 'Telegraf would parse every line');
     const points = input.gather();
     assert.ok(points.some((p) => p.measurement === 'llm' && 'tokens_prompt' in p.fields));
+    assert.ok(points.some((p) => p.measurement === 'http' && 'response_time_p95' in p.fields));
+    assert.ok(
+      points.some(
+        (p) => p.measurement === 'metrics-by-endpoint' && p.tags.endpoint && 'response_time_p95' in p.fields,
+      ),
+      'metrics-by-endpoint lands with its endpoint tag',
+    );
     assert.ok(
       points.every((p) => !p.measurement.startsWith('artillery')),
       'every name matched a template',

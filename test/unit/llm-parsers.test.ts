@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { VUEvents } from 'artillery';
 import fc from 'fast-check';
 import { classifyNetworkError, classifyStatus } from '../../processors/lib/http-errors';
-import { callCompletion } from '../../processors/lib/llm/client';
 import { judgeBufferedAnswer } from '../../processors/lib/llm/completion';
+import { judgeEngineResponse } from '../../processors/lib/llm/engine-response';
 import { recordOutcome } from '../../processors/lib/llm/record';
 import { parseServerTiming, serverTimingDuration } from '../../processors/lib/llm/server-timing';
 import { SseDecoder, type SseEvent } from '../../processors/lib/llm/sse';
@@ -330,34 +328,6 @@ describe('status and network error classification', () => {
   });
 });
 
-/** A throwaway local server whose handler each test decides. */
-async function withServer(
-  handler: http.RequestListener,
-  body: (url: URL, agent: http.Agent) => Promise<void>,
-): Promise<void> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    await body(new URL(`http://127.0.0.1:${port}/v1/chat/completions`), agent);
-  } finally {
-    agent.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-const call = (url: URL, agent: http.Agent, stream: boolean, timeoutMs = 5_000) =>
-  callCompletion({
-    url,
-    agent,
-    stream,
-    timeoutMs,
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-  });
-
 function collectEvents(): {
   events: VUEvents;
   counters: Map<string, number>;
@@ -374,155 +344,128 @@ function collectEvents(): {
   return { events, counters, histograms };
 }
 
-const sse = (...datas: string[]) => datas.map((d) => `data: ${d}\n\n`).join('');
+/** What Artillery's HTTP engine hands an afterResponse hook: got's response, body as text, timings. */
+function engineResponse(options: {
+  status?: number;
+  headers?: Record<string, string | string[]>;
+  trailers?: Record<string, string>;
+  body?: string;
+  totalMs?: number;
+}) {
+  return {
+    statusCode: options.status ?? 200,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    trailers: options.trailers ?? {},
+    body: options.body ?? completion,
+    timings: { start: 1_000, phases: { firstByte: 5, total: options.totalMs ?? 40 } },
+  };
+}
 
-describe('completion client and recording (node:http against a local server)', () => {
-  it('without Server-Timing the overhead is total minus INFERENCE_BUDGET_MS, clamped at 0', async () => {
-    await withServer(
-      (_req, res) => {
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(completion), 30);
-      },
-      async (url, agent) => {
-        const outcome = await call(url, agent, false);
-        assert.ok(outcome.ok && outcome.mode === 'json' && outcome.upstreamMs === undefined);
-        const small = collectEvents();
-        recordOutcome(small.events, outcome, 10);
-        assert.equal(small.counters.get('llm.overhead_method.inference_budget'), 1);
-        assert.equal(small.counters.get('llm.overhead_method.server_timing'), undefined);
-        const [overhead] = small.histograms.get('llm.proxy_overhead_ms')!;
-        const [total] = small.histograms.get('llm.latency_ms')!;
-        assert.ok(total! >= 27, 'the server answered after ~30 ms (timers may end a little early)');
-        assert.equal(overhead, total! - 10);
-        const large = collectEvents();
-        recordOutcome(large.events, outcome, 60_000);
-        assert.deepEqual(large.histograms.get('llm.proxy_overhead_ms'), [0]);
-        assert.equal(large.counters.get('llm.tokens.total'), usage.total_tokens);
-      },
-    );
+describe('engine answers (afterResponse) and recording', () => {
+  it('without Server-Timing the overhead is total minus INFERENCE_BUDGET_MS, clamped at 0', () => {
+    const outcome = judgeEngineResponse(engineResponse({ totalMs: 30 }));
+    assert.ok(outcome.ok && outcome.mode === 'json' && outcome.upstreamMs === undefined);
+    const small = collectEvents();
+    recordOutcome(small.events, outcome, 10);
+    assert.equal(small.counters.get('llm.overhead_method.inference_budget'), 1);
+    assert.equal(small.counters.get('llm.overhead_method.server_timing'), undefined);
+    assert.deepEqual(small.histograms.get('llm.latency_ms'), [30]);
+    assert.deepEqual(small.histograms.get('llm.proxy_overhead_ms'), [20]);
+    const large = collectEvents();
+    recordOutcome(large.events, outcome, 60_000);
+    assert.deepEqual(large.histograms.get('llm.proxy_overhead_ms'), [0]);
+    assert.equal(large.counters.get('llm.tokens.total'), usage.total_tokens);
+    assert.equal(large.counters.get('llm.success'), 1);
+    assert.equal(large.counters.get('llm.codes.200'), 1);
+    // Attempts are counted before the request (beforeRequest), never on the answer.
+    assert.equal(large.counters.get('llm.attempts'), undefined);
   });
 
-  it('with Server-Timing the overhead is total minus upstream', async () => {
-    await withServer(
-      (_req, res) => {
-        setTimeout(
-          () =>
-            res
-              .writeHead(200, {
-                'content-type': 'application/json',
-                'server-timing': 'upstream;dur=20, app;dur=1',
-              })
-              .end(completion),
-          40,
-        );
-      },
-      async (url, agent) => {
-        const outcome = await call(url, agent, false);
-        assert.ok(outcome.ok);
-        const { events, counters, histograms } = collectEvents();
-        recordOutcome(events, outcome, 0);
-        assert.equal(counters.get('llm.overhead_method.server_timing'), 1);
-        assert.equal(histograms.get('llm.proxy_overhead_ms')![0], outcome.totalMs - 20);
-      },
-    );
+  it('with Server-Timing (header or trailer) the overhead is total minus upstream', () => {
+    for (const response of [
+      engineResponse({ totalMs: 40, headers: { 'server-timing': 'upstream;dur=20, app;dur=1' } }),
+      engineResponse({ totalMs: 40, trailers: { 'server-timing': 'upstream;dur=20' } }),
+    ]) {
+      const outcome = judgeEngineResponse(response);
+      assert.ok(outcome.ok && outcome.upstreamMs === 20);
+      const { events, counters, histograms } = collectEvents();
+      recordOutcome(events, outcome, 0);
+      assert.equal(counters.get('llm.overhead_method.server_timing'), 1);
+      assert.deepEqual(histograms.get('llm.proxy_overhead_ms'), [20]);
+      assert.deepEqual(histograms.get('llm.upstream_ms'), [20]);
+    }
   });
 
-  it('a stream with Server-Timing as a trailer subtracts upstream from the whole answer', async () => {
-    await withServer(
-      (_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream', trailer: 'server-timing' });
-        res.write(sse(chunk('a')));
-        setTimeout(() => {
-          res.write(sse(chunk(' b', { usage }), '[DONE]'));
-          res.addTrailers({ 'server-timing': 'upstream;dur=25' });
-          res.end();
-        }, 30);
-      },
-      async (url, agent) => {
-        const outcome = await call(url, agent, true);
-        assert.ok(outcome.ok && outcome.mode === 'stream');
-        assert.equal(outcome.upstreamMs, 25);
-        assert.equal(outcome.upstreamSpanMs, outcome.totalMs);
-        assert.ok(outcome.timing && outcome.timing.gapsMs.length === 1 && outcome.timing.gapsMs[0]! >= 25);
-      },
-    );
+  it('without got timings the hook falls back to now minus the request start', () => {
+    const response = { ...engineResponse({}), timings: { start: 1_000, phases: {} } };
+    const outcome = judgeEngineResponse(response, 1_075);
+    assert.equal(outcome.totalMs, 75);
   });
 
-  it('a JSON answer to a streaming request is a buffered stream, measured as non-streamed', async () => {
-    await withServer(
-      (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(completion),
-      async (url, agent) => {
-        const outcome = await call(url, agent, true);
-        assert.ok(outcome.ok && outcome.mode === 'buffered_stream' && outcome.timing === undefined);
-        const { events, counters, histograms } = collectEvents();
-        recordOutcome(events, outcome, 0);
-        assert.equal(counters.get('llm.stream_buffered'), 1);
-        assert.equal(counters.get('llm.streamed_responses'), undefined);
-        assert.equal(histograms.get('llm.ttft_ms'), undefined);
-      },
+  it('failures are counts only: a 402 records no latency and names itself', () => {
+    const outcome = judgeEngineResponse(
+      engineResponse({
+        status: 402,
+        body: '{"error":{"message":"Insufficient credits","type":"billing_error"}}',
+        totalMs: 3,
+      }),
     );
+    const { events, counters, histograms } = collectEvents();
+    recordOutcome(events, outcome, 0);
+    assert.equal(counters.get('llm.failures.credits_exhausted'), 1);
+    assert.equal(counters.get('llm.credits_exhausted_responses'), 1);
+    assert.equal(counters.get('llm.failures'), 1);
+    assert.equal(counters.get('llm.codes.402'), 1);
+    assert.equal(histograms.size, 0);
   });
 
-  it('a stream cut off mid-body is a connection error; a stream that ends early is truncated', async () => {
-    await withServer(
-      (req, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(sse(chunk('a')));
-        if (req.headers['x-mode'] === 'reset') setTimeout(() => res.socket?.destroy(), 10);
-        else setTimeout(() => res.end(), 10);
-      },
-      async (url, agent) => {
-        const reset = await callCompletion({
-          url,
-          agent,
-          stream: true,
-          timeoutMs: 5_000,
-          headers: { 'x-mode': 'reset' },
-          body: '{}',
-        });
-        assert.deepEqual(reset.ok ? 'ok' : reset.cause, 'connection_error');
-        const early = await call(url, agent, true);
-        assert.ok(!early.ok && early.cause === 'malformed_body' && early.malformed === 'truncated_stream');
-      },
-    );
+  it('rate limits, 5xx and malformed bodies are counted by cause, never thrown', () => {
+    const cases: [ReturnType<typeof engineResponse> | unknown, string, string | undefined][] = [
+      [engineResponse({ status: 429, body: '{"error":"Too many requests"}' }), 'rate_limited', undefined],
+      [
+        engineResponse({ status: 502, body: '{"error":{"message":"upstream","type":"x"}}' }),
+        'upstream_error',
+        undefined,
+      ],
+      [engineResponse({ status: 500, body: '{"error":"x"}' }), 'server_error', undefined],
+      [
+        engineResponse({
+          status: 502,
+          body: '<html>bad gateway</html>',
+          headers: { 'content-type': 'text/html' },
+        }),
+        'malformed_body',
+        'html',
+      ],
+      [engineResponse({ body: '{"id":' }), 'malformed_body', 'truncated_json'],
+      [engineResponse({ body: '' }), 'malformed_body', 'empty'],
+      [
+        engineResponse({ body: completion, headers: { 'content-type': 'text/plain' } }),
+        'malformed_body',
+        'wrong_content_type',
+      ],
+      [undefined, 'malformed_body', 'bad_shape'],
+      ['not a response', 'malformed_body', 'bad_shape'],
+    ];
+    for (const [response, cause, detail] of cases) {
+      const outcome = judgeEngineResponse(response);
+      assert.ok(!outcome.ok, `${cause}/${detail}`);
+      assert.equal(outcome.cause, cause);
+      assert.equal(outcome.malformed, detail);
+      const { events, counters, histograms } = collectEvents();
+      recordOutcome(events, outcome, 0);
+      assert.equal(counters.get(`llm.failures.${cause}`), 1);
+      if (detail) assert.equal(counters.get(`llm.malformed.${detail}`), 1);
+      assert.equal(histograms.size, 0);
+    }
   });
 
-  it('no complete answer within LLM_REQUEST_TIMEOUT is a timeout; a refused connection is a connection error', async () => {
-    await withServer(
-      () => {
-        // Never answers.
-      },
-      async (url, agent) => {
-        const outcome = await call(url, agent, false, 100);
-        assert.ok(!outcome.ok && outcome.cause === 'timeout');
-        assert.ok(outcome.totalMs >= 97, 'gave up only after the timeout');
-      },
-    );
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const agent = new http.Agent();
-    const refused = await call(new URL(`http://127.0.0.1:${port}/v1/chat/completions`), agent, false);
-    agent.destroy();
-    assert.ok(!refused.ok && refused.cause === 'connection_error');
-  });
-
-  it('failures are counts only: a 402 records no latency and names itself', async () => {
-    await withServer(
-      (_req, res) =>
-        res
-          .writeHead(402, { 'content-type': 'application/json' })
-          .end('{"error":{"message":"Insufficient credits","type":"billing_error"}}'),
-      async (url, agent) => {
-        const outcome = await call(url, agent, false);
-        const { events, counters, histograms } = collectEvents();
-        recordOutcome(events, outcome, 0);
-        assert.equal(counters.get('llm.failures.credits_exhausted'), 1);
-        assert.equal(counters.get('llm.credits_exhausted_responses'), 1);
-        assert.equal(counters.get('llm.failures'), 1);
-        assert.equal(counters.get('llm.codes.402'), 1);
-        assert.equal(histograms.size, 0);
-      },
+  it('never throws on arbitrary bodies and statuses', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), fc.string(), (status, body) => {
+        const outcome = judgeEngineResponse(engineResponse({ status, body }));
+        assert.ok(outcome.ok === false || (status >= 200 && status < 300));
+      }),
     );
   });
 });

@@ -1,5 +1,4 @@
 import { CHAT_BUCKETS, type ChatBucket } from '../../../config/settings/chat';
-import { GENERATOR_METRICS } from '../generator-health';
 import { WEB_SESSION_EMITTED_METRICS } from '../web-session';
 
 /** The area of chat-sessions' own metrics (countFailure(events, CHAT_AREA, cause)). */
@@ -22,12 +21,12 @@ export const CHAT_METRICS = {
 
 /**
  * Every metric chat-sessions can emit (`*`: one or more characters), for `npm run validate`
- * (docs/DESIGN.md, Metrics): its own, the signup/login steps' and the generator's health.
+ * (docs/DESIGN.md, Metrics): its own and the signup/login steps' (generator health is the
+ * agentteams plugin's).
  */
 export const CHAT_EMITTED_METRICS: readonly string[] = [
   ...Object.values<unknown>(CHAT_METRICS).filter((name): name is string => typeof name === 'string'),
   `${CHAT_AREA}.failures.*`,
   ...CHAT_BUCKETS.flatMap((bucket) => [CHAT_METRICS.messages(bucket), CHAT_METRICS.latencyMs(bucket)]),
   ...WEB_SESSION_EMITTED_METRICS,
-  ...Object.values(GENERATOR_METRICS),
 ];

@@ -18,3 +18,13 @@ export function causeOfStatus(status: number, route: 'suspend' | 'resume' | 'pol
 export function isPermanentPollFailure(cause: FailureCause): boolean {
   return cause === 'unauthorized' || cause === 'forbidden' || cause === 'not_found';
 }
+
+/**
+ * The cause of a transport failure by Node's error code: Artillery reports got's response timeout
+ * as ETIMEDOUT; everything else (ECONNRESET, ECONNREFUSED, EPIPE, socket hang up) lost the connection.
+ */
+export function causeOfTransportError(code: string | undefined): FailureCause {
+  return code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'ERR_SOCKET_TIMEOUT'
+    ? 'timeout'
+    : 'connection_error';
+}

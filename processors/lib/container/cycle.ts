@@ -1,219 +1,233 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { VUEvents } from 'artillery';
-import type { ContainerPlan } from '../../../config/settings/container';
+import type { z } from 'zod';
 import { count, countFailure, type FailureCause, observe } from '../metrics';
-import type { AdminTokenSource } from './admin-token';
 import { causeOfStatus, isPermanentPollFailure } from './classify';
-import { type CallOutcome, call, parseJson } from './http-call';
 import { CONTAINER_AREA, CONTAINER_METRICS as M } from './metric-names';
 import { readContainer, StateTimeline } from './readiness';
-import { adminTenantAnswer, type ContainerSnapshot, resumeAnswer, suspendAnswer } from './schemas';
+import { adminTenantAnswer, resumeAnswer, suspendAnswer } from './schemas';
+
+/** The figures one user cycles with: the scenario YAML's, each overridable by a setting. */
+export interface CycleTimings {
+  pollIntervalMs: number;
+  readyTimeoutMs: number;
+  thinkTimeMs: number;
+}
+
+export type Route = 'suspend' | 'resume' | 'poll';
+
+/** One answer as the afterResponse hook saw it, timed on the monotonic clock. */
+export interface Answer {
+  status: number;
+  body: string;
+  sentAt: number;
+  receivedAt: number;
+}
+
+/** Which request steps of the flow run next (the YAML's `ifTrue` variables). */
+export interface StepsDue {
+  suspendDue: boolean;
+  resumeDue: boolean;
+  pollDue: boolean;
+  restoreDue: boolean;
+}
 
 export interface CycleDeps {
-  plan: ContainerPlan;
-  /** Present whenever admin credentials were given (always in cold mode). */
-  adminTokens: AdminTokenSource | undefined;
+  timings: CycleTimings;
   events: VUEvents;
   /** Prints a message once per worker (e.g. a platform that reports no container health). */
   warnOnce: (key: string, message: string) => void;
+  /** Warm because no admin credentials were given: counted apart. */
+  resumeCallOnly: boolean;
 }
 
-type Result<T> = { ok: true; value: T } | { ok: false; cause: FailureCause };
-
-const tenantPath = (id: string) => encodeURIComponent(id);
-
-async function adminHeaders(deps: CycleDeps): Promise<Record<string, string>> {
-  return { authorization: `Bearer ${await deps.adminTokens!.token()}` };
-}
-
-/** The contract's resume route takes the service key; an admin JWT is a valid Bearer there too. */
-async function resumeHeaders(deps: CycleDeps): Promise<Record<string, string>> {
-  if (deps.plan.serviceApiKey) return { 'x-service-api-key': deps.plan.serviceApiKey };
-  return adminHeaders(deps);
-}
-
-function failureOf(outcome: CallOutcome, route: 'suspend' | 'resume' | 'poll'): FailureCause | undefined {
-  if (outcome.kind === 'failed') return outcome.cause;
-  if (outcome.status !== 200) return causeOfStatus(outcome.status, route);
-  return undefined;
-}
-
-/** Parses a 200 body; a body that does not match is counted as malformed for that route. */
-function parseAnswer<T>(
-  deps: CycleDeps,
-  route: 'suspend' | 'resume' | 'poll',
-  body: string,
-  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
-): Result<T> {
-  const json = parseJson(body);
-  const parsed = json.ok ? schema.safeParse(json.value) : undefined;
-  if (parsed?.success) return { ok: true, value: parsed.data };
-  count(deps.events, M.malformed(route));
-  return { ok: false, cause: 'malformed_body' };
-}
-
-async function suspend(deps: CycleDeps, tenantId: string): Promise<Result<true>> {
-  const outcome = await call({
-    method: 'POST',
-    url: `${deps.plan.apiBaseUrl}/api/admin/tenants/${tenantPath(tenantId)}/suspend`,
-    headers: await adminHeaders(deps),
-    timeoutMs: deps.plan.requestTimeoutMs,
-  });
-  const failure = failureOf(outcome, 'suspend');
-  if (failure) return { ok: false, cause: failure };
-  observe(deps.events, M.cold.suspendCallMs, outcome.receivedAt - outcome.sentAt);
-  const parsed = parseAnswer(deps, 'suspend', (outcome as { body: string }).body, suspendAnswer);
-  return parsed.ok ? { ok: true, value: true } : parsed;
-}
-
-/** Resolves with the time the resume request was sent (the start of the startup measurement). */
-async function resume(deps: CycleDeps, tenantId: string, mode: 'cold' | 'warm'): Promise<Result<number>> {
-  const outcome = await call({
-    method: 'POST',
-    url: `${deps.plan.apiBaseUrl}/api/tenants/${tenantPath(tenantId)}/resume`,
-    headers: await resumeHeaders(deps),
-    timeoutMs: deps.plan.requestTimeoutMs,
-  });
-  const failure = failureOf(outcome, 'resume');
-  if (failure) return { ok: false, cause: failure };
-  const parsed = parseAnswer(deps, 'resume', (outcome as { body: string }).body, resumeAnswer);
-  if (!parsed.ok) return parsed;
-  // Only answered-200 calls: a fast 402 or 500 would make the call look quicker than it is.
-  const elapsed = outcome.receivedAt - outcome.sentAt;
-  observe(deps.events, M.resumeCallMs, elapsed);
-  observe(deps.events, mode === 'cold' ? M.cold.resumeCallMs : M.warm.resumeCallMs, elapsed);
-  return { ok: true, value: outcome.sentAt };
-}
-
-/** Puts a container a failed cycle left suspended back up, so that other scenarios find it running. */
-async function restore(deps: CycleDeps, tenantId: string): Promise<void> {
-  const outcome = await call({
-    method: 'POST',
-    url: `${deps.plan.apiBaseUrl}/api/admin/tenants/${tenantPath(tenantId)}/resume`,
-    headers: await adminHeaders(deps),
-    timeoutMs: deps.plan.requestTimeoutMs,
-  });
-  count(deps.events, failureOf(outcome, 'resume') ? M.cold.restoreFailed : M.cold.restored);
-}
-
-async function poll(
-  deps: CycleDeps,
-  tenantId: string,
-  timeoutMs: number,
-): Promise<Result<ContainerSnapshot>> {
-  const outcome = await call({
-    method: 'GET',
-    url: `${deps.plan.apiBaseUrl}/api/admin/tenants/${tenantPath(tenantId)}`,
-    headers: await adminHeaders(deps),
-    timeoutMs,
-  });
-  count(deps.events, M.cold.polls);
-  const failure = failureOf(outcome, 'poll');
-  if (failure) return { ok: false, cause: failure };
-  const parsed = parseAnswer(deps, 'poll', (outcome as { body: string }).body, adminTenantAnswer);
-  return parsed.ok ? { ok: true, value: parsed.value.tenant.container } : parsed;
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Polls the admin tenant route at a fixed period from the resume until the container is running
- * and healthy. Resolves with the time the ready answer arrived: what a client can know, so the
- * figure is late by at most one poll period plus one request.
+ * One cycle of one user, driven by the flow's hooks: cold = suspend -> resume -> poll the admin
+ * tenant view until running and healthy (startup = resume sent -> ready seen); warm = the resume
+ * call alone. It decides which steps are due next and counts every outcome exactly once: each
+ * attempt ends as one success or one failure with its cause.
  */
-async function waitUntilReady(
-  deps: CycleDeps,
-  tenantId: string,
-  resumeSentAt: number,
-): Promise<Result<number>> {
-  const { pollIntervalMs, readyTimeoutMs, requestTimeoutMs } = deps.plan;
-  const deadline = resumeSentAt + readyTimeoutMs;
-  const timeline = new StateTimeline(resumeSentAt);
-  let nextPollAt = performance.now();
-  let lastProblem: FailureCause | undefined;
-  let everRead = false;
-  let unchecked = false;
-  try {
-    for (;;) {
-      const wait = nextPollAt - performance.now();
-      if (wait > 0) await sleep(wait);
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) break;
-      const sentAt = performance.now();
-      nextPollAt = sentAt + pollIntervalMs;
-      const answer = await poll(deps, tenantId, Math.max(1, Math.min(requestTimeoutMs, remaining)));
-      const receivedAt = performance.now();
-      if (!answer.ok) {
-        if (isPermanentPollFailure(answer.cause)) return answer;
-        count(deps.events, M.cold.pollErrors);
-        lastProblem = answer.cause;
-        continue;
-      }
-      everRead = true;
-      lastProblem = undefined;
-      const reading = readContainer(answer.value);
-      if (reading.ready) {
-        timeline.observe(receivedAt, undefined);
-        return { ok: true, value: receivedAt };
-      }
-      timeline.observe(receivedAt, reading.label);
-      if (reading.label === 'unhealthy') return { ok: false, cause: 'unhealthy' };
-      unchecked = reading.label === 'running_unchecked';
+export class ContainerCycle {
+  readonly due: StepsDue = { suspendDue: false, resumeDue: false, pollDue: false, restoreDue: false };
+  private ended = false;
+  private resumeSentAt: number | undefined;
+  private readyBy = 0;
+  private timeline: StateTimeline | undefined;
+  private everRead = false;
+  private unchecked = false;
+  private lastProblem: FailureCause | undefined;
+
+  constructor(
+    private readonly deps: CycleDeps,
+    readonly mode: 'cold' | 'warm',
+    readonly tenantId: string,
+  ) {
+    const { events } = deps;
+    count(events, M.attempts);
+    if (mode === 'cold') {
+      count(events, M.cold.attempts);
+      this.due.suspendDue = true;
+    } else {
+      count(events, M.warm.attempts);
+      if (deps.resumeCallOnly) count(events, M.resumeCallOnly);
+      this.due.resumeDue = true;
     }
-    timeline.close(performance.now());
-  } finally {
-    for (const [label, ms] of timeline.durations()) observe(deps.events, M.stateMs(label), ms);
   }
-  if (unchecked) {
-    count(deps.events, M.cold.noHealthCheck);
-    deps.warnOnce(
-      'no-health-check',
-      'container: containers run but report no health status, so readiness cannot be observed; ' +
-        'cycles end as readiness_timeout (container.cold.no_health_check counts them)',
-    );
-  }
-  return { ok: false, cause: everRead ? 'readiness_timeout' : (lastProblem ?? 'readiness_timeout') };
-}
 
-function fail(deps: CycleDeps, cause: FailureCause): void {
-  countFailure(deps.events, CONTAINER_AREA, cause);
-}
+  get isOver(): boolean {
+    return this.ended;
+  }
 
-/** Suspend -> resume -> poll until running and healthy; startup = resume sent -> ready seen. */
-export async function coldCycle(deps: CycleDeps, tenantId: string): Promise<void> {
-  count(deps.events, M.attempts);
-  count(deps.events, M.cold.attempts);
-  const suspended = await suspend(deps, tenantId);
-  if (!suspended.ok) {
-    count(deps.events, M.cold.suspendFailures);
-    fail(deps, suspended.cause);
-    return;
+  onSuspend(answer: Answer): void {
+    this.due.suspendDue = false;
+    const failure = this.judge(answer, 'suspend', suspendAnswer).cause;
+    if (failure) {
+      count(this.deps.events, M.cold.suspendFailures);
+      this.fail(failure);
+      return;
+    }
+    observe(this.deps.events, M.cold.suspendCallMs, answer.receivedAt - answer.sentAt);
+    this.due.resumeDue = true;
   }
-  const resumed = await resume(deps, tenantId, 'cold');
-  if (!resumed.ok) {
-    fail(deps, resumed.cause);
-    await restore(deps, tenantId);
-    return;
-  }
-  const ready = await waitUntilReady(deps, tenantId, resumed.value);
-  if (!ready.ok) {
-    fail(deps, ready.cause);
-    return;
-  }
-  observe(deps.events, M.startupMs, ready.value - resumed.value);
-  count(deps.events, M.success);
-  count(deps.events, M.cold.success);
-}
 
-/** Resume on a running container: a no-op for the platform, so only the call itself is timed. */
-export async function warmCycle(deps: CycleDeps, tenantId: string): Promise<void> {
-  count(deps.events, M.attempts);
-  count(deps.events, M.warm.attempts);
-  if (deps.plan.resumeCallOnly) count(deps.events, M.resumeCallOnly);
-  const resumed = await resume(deps, tenantId, 'warm');
-  if (!resumed.ok) {
-    fail(deps, resumed.cause);
-    return;
+  onResume(answer: Answer): void {
+    this.due.resumeDue = false;
+    const failure = this.judge(answer, 'resume', resumeAnswer).cause;
+    if (failure) {
+      this.fail(failure);
+      // The suspend left the container stopped: the flow's restore step brings it back up.
+      if (this.mode === 'cold') this.due.restoreDue = true;
+      return;
+    }
+    // Only answered-200 calls: a fast 402 or 500 would make the call look quicker than it is.
+    const elapsed = answer.receivedAt - answer.sentAt;
+    observe(this.deps.events, M.resumeCallMs, elapsed);
+    observe(this.deps.events, this.mode === 'cold' ? M.cold.resumeCallMs : M.warm.resumeCallMs, elapsed);
+    if (this.mode === 'warm') {
+      this.succeed();
+      return;
+    }
+    this.resumeSentAt = answer.sentAt;
+    this.readyBy = answer.sentAt + this.deps.timings.readyTimeoutMs;
+    this.timeline = new StateTimeline(answer.sentAt);
+    this.due.pollDue = true;
   }
-  count(deps.events, M.success);
-  count(deps.events, M.warm.success);
+
+  /**
+   * Judges one poll; returns how long to wait before the next one (the rest of the poll period,
+   * measured from when this poll was sent, never past the readiness deadline), 0 when done.
+   */
+  onPoll(answer: Answer): number {
+    const { events, timings } = this.deps;
+    count(events, M.cold.polls);
+    const judged = this.judge(answer, 'poll', adminTenantAnswer);
+    const failure = judged.cause;
+    if (failure !== undefined) {
+      if (isPermanentPollFailure(failure)) {
+        this.stopPolling(answer.receivedAt);
+        this.fail(failure);
+        return 0;
+      }
+      // A 5xx or a garbled answer may be followed by a good one: keep polling.
+      count(events, M.cold.pollErrors);
+      this.lastProblem = failure;
+    } else if (judged.value) {
+      this.everRead = true;
+      this.lastProblem = undefined;
+      const reading = readContainer(judged.value.tenant.container);
+      if (reading.ready) {
+        this.timeline?.observe(answer.receivedAt, undefined);
+        this.stopPolling(undefined);
+        observe(events, M.startupMs, answer.receivedAt - (this.resumeSentAt ?? answer.sentAt));
+        this.succeed();
+        return 0;
+      }
+      this.timeline?.observe(answer.receivedAt, reading.label);
+      if (reading.label === 'unhealthy') {
+        this.stopPolling(undefined);
+        this.fail('unhealthy');
+        return 0;
+      }
+      this.unchecked = reading.label === 'running_unchecked';
+    }
+    const nextAt = Math.min(answer.sentAt + timings.pollIntervalMs, this.readyBy);
+    return Math.max(0, nextAt - answer.receivedAt);
+  }
+
+  /** After the wait between polls: another poll, or the readiness deadline has passed. */
+  pollAgain(now: number): boolean {
+    if (!this.due.pollDue) return false;
+    if (now < this.readyBy) return true;
+    this.stopPolling(now);
+    if (this.unchecked) {
+      count(this.deps.events, M.cold.noHealthCheck);
+      this.deps.warnOnce(
+        'no-health-check',
+        'container: containers run but report no health status, so readiness cannot be observed; ' +
+          'cycles end as readiness_timeout (container.cold.no_health_check counts them)',
+      );
+    }
+    this.fail(this.everRead ? 'readiness_timeout' : (this.lastProblem ?? 'readiness_timeout'));
+    return false;
+  }
+
+  onRestore(status: number): void {
+    this.due.restoreDue = false;
+    count(this.deps.events, status === 200 ? M.cold.restored : M.cold.restoreFailed);
+  }
+
+  /**
+   * A timeout or dropped connection on `route`: Artillery ends the user after it, so the cycle
+   * ends here as a failure of that cause.
+   */
+  onTransportError(route: Route | 'restore', cause: FailureCause, now: number): void {
+    if (route === 'suspend') count(this.deps.events, M.cold.suspendFailures);
+    if (route === 'restore') count(this.deps.events, M.cold.restoreFailed);
+    this.stopPolling(now);
+    this.due.suspendDue = this.due.resumeDue = this.due.restoreDue = false;
+    this.fail(cause);
+  }
+
+  /** Parses a 200 body with `schema`; returns the failure cause of anything else. */
+  private judge<T>(
+    answer: Answer,
+    route: Route,
+    schema: z.ZodType<T>,
+  ): { cause: FailureCause; value?: undefined } | { cause?: undefined; value: T } {
+    if (answer.status !== 200) return { cause: causeOfStatus(answer.status, route) };
+    const parsed = schema.safeParse(parseJson(answer.body));
+    if (parsed.success) return { value: parsed.data };
+    count(this.deps.events, M.malformed(route));
+    return { cause: 'malformed_body' };
+  }
+
+  /** Ends the readiness wait; `at`: it ended without readiness then (the last state lasted until then). */
+  private stopPolling(at: number | undefined): void {
+    this.due.pollDue = false;
+    const timeline = this.timeline;
+    if (!timeline) return;
+    this.timeline = undefined;
+    if (at !== undefined) timeline.close(at);
+    for (const [label, ms] of timeline.durations()) observe(this.deps.events, M.stateMs(label), ms);
+  }
+
+  private fail(cause: FailureCause): void {
+    if (this.ended) return;
+    this.ended = true;
+    countFailure(this.deps.events, CONTAINER_AREA, cause);
+  }
+
+  private succeed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    count(this.deps.events, M.success);
+    count(this.deps.events, this.mode === 'cold' ? M.cold.success : M.warm.success);
+  }
 }

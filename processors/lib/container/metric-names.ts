@@ -2,7 +2,7 @@ import type { StateLabel } from './readiness';
 
 /**
  * Metric names of the container area (processors/lib/metrics.ts conventions). The ensure block of
- * scenarios/container-provisioning.yml reads startupMs, attempts, success and the two limits.
+ * scenarios/container-provisioning.yml reads startupMs, attempts and success.
  */
 export const CONTAINER_AREA = 'container';
 
@@ -22,6 +22,7 @@ export const CONTAINER_METRICS = {
     suspendCallMs: 'container.cold.suspend_call_ms',
     suspendFailures: 'container.cold.suspend_failures',
     polls: 'container.cold.polls',
+    /** Polls answered with a 5xx or a garbled body (polling goes on). */
     pollErrors: 'container.cold.poll_errors',
     /** Running but without any health status: readiness cannot be observed on this platform. */
     noHealthCheck: 'container.cold.no_health_check',
@@ -39,9 +40,6 @@ export const CONTAINER_METRICS = {
   leaseWaits: 'container.lease_waits',
   settingsInvalid: 'container.settings_invalid',
   processorErrors: 'container.processor_errors',
-  /** The gate's limits as metrics (one sample per user; the checks read `.max`). */
-  limitStartupP95Ms: 'container.limit.startup_p95_ms',
-  limitSuccessMinPct: 'container.limit.success_min_pct',
   stateMs: (label: StateLabel) => `container.state_ms.${label}`,
   malformed: (route: 'suspend' | 'resume' | 'poll') => `container.malformed.${route}`,
 } as const;

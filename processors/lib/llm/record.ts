@@ -1,7 +1,36 @@
 import type { VUEvents } from 'artillery';
 import { count, countFailure, type FailureCause, observe } from '../metrics';
-import type { CompletionOutcome } from './client';
-import type { MalformedDetail } from './completion';
+import type { MalformedDetail, Usage } from './completion';
+import type { StreamTiming } from './stream';
+
+/** One request's result as measured on the client, from either path (engine or SSE function). */
+export type CompletionOutcome =
+  | {
+      ok: true;
+      status: number;
+      /** Request sent → last byte of the answer, ms. */
+      totalMs: number;
+      /** `json`: asked and answered buffered; `stream`: SSE; `buffered_stream`: asked to stream, got JSON. */
+      mode: 'json' | 'stream' | 'buffered_stream';
+      usage: Usage;
+      /** Model time from `Server-Timing: upstream;dur=` (header or trailer), when present. */
+      upstreamMs: number | undefined;
+      /**
+       * The client-side span `upstreamMs` is part of: the whole answer, except for a stream whose
+       * Server-Timing came in the headers, which were sent before the body and so can only
+       * describe the request up to then (request sent → headers received).
+       */
+      upstreamSpanMs: number;
+      timing: StreamTiming | undefined;
+    }
+  | {
+      ok: false;
+      /** Undefined when no answer came (timeout, reset). */
+      status: number | undefined;
+      totalMs: number;
+      cause: FailureCause;
+      malformed?: MalformedDetail;
+    };
 
 /**
  * Metric names of the LLM scenario. The ensure checks in scenarios/llm-proxy.yml read some of
@@ -33,12 +62,8 @@ export const LLM = {
   creditsExhaustedResponses: 'llm.credits_exhausted_responses',
   configError: 'llm.config_error',
   malformedPrefix: 'llm.malformed.',
-  /** Every answer's HTTP status, like Artillery's http.codes.* (requests go out from processor code). */
+  /** Every answer's HTTP status, streamed ones included (Artillery's http.codes.* count only the engine's). */
   statusPrefix: 'llm.codes.',
-  limitSuccessPct: 'llm.limit.success_pct',
-  limitProxyOverheadP99Ms: 'llm.limit.proxy_overhead_p99_ms',
-  limitLatencyP99Ms: 'llm.limit.latency_p99_ms',
-  limitTtftP99Ms: 'llm.limit.ttft_p99_ms',
 } as const;
 
 /**
@@ -69,20 +94,11 @@ export const LLM_FAILURE_CAUSES = [
   'unexpected_status',
 ] as const satisfies readonly FailureCause[];
 
-export interface GateLimits {
-  successRateMinPct: number;
-  proxyOverheadP99Ms: number;
-  latencyP99Ms: number;
-  ttftP99Ms: number;
-}
-
 /**
  * Counters the gate reads start at zero in every run, so a healthy run reports "0" instead of a
- * metric that never appeared (which ensure counts as a failed check). The limits travel as
- * histograms of a constant: ensure compares against their `.max` (ceilings) or `.min` (the
- * success floor), both exact for a histogram of one value, and the report shows them.
+ * metric that never appeared (which ensure counts as a failed check).
  */
-export function recordUserStart(events: VUEvents, limits: GateLimits): void {
+export function recordUserStart(events: VUEvents): void {
   count(events, LLM.attempts, 0);
   count(events, LLM.success, 0);
   count(events, LLM.creditsExhaustedResponses, 0);
@@ -90,10 +106,14 @@ export function recordUserStart(events: VUEvents, limits: GateLimits): void {
   count(events, LLM.streamBuffered, 0);
   for (const cause of LLM_FAILURE_CAUSES) count(events, `llm.failures.${cause}`, 0);
   count(events, 'llm.failures', 0);
-  observe(events, LLM.limitSuccessPct, limits.successRateMinPct);
-  observe(events, LLM.limitProxyOverheadP99Ms, limits.proxyOverheadP99Ms);
-  observe(events, LLM.limitLatencyP99Ms, limits.latencyP99Ms);
-  observe(events, LLM.limitTtftP99Ms, limits.ttftP99Ms);
+}
+
+/**
+ * One request about to be sent. Counted before the answer so that requests which never get one
+ * (a timeout or reset ends the virtual user before any response hook) still weigh on the success rate.
+ */
+export function recordAttempt(events: VUEvents): void {
+  count(events, LLM.attempts);
 }
 
 export function recordFailure(events: VUEvents, cause: FailureCause, malformed?: MalformedDetail): void {
@@ -107,7 +127,6 @@ export function recordFailure(events: VUEvents, cause: FailureCause, malformed?:
  * answered in 3 ms must never pull the latency percentiles down.
  */
 export function recordOutcome(events: VUEvents, outcome: CompletionOutcome, inferenceBudgetMs: number): void {
-  count(events, LLM.attempts);
   if (outcome.status !== undefined) count(events, `${LLM.statusPrefix}${outcome.status}`);
   if (!outcome.ok) {
     recordFailure(events, outcome.cause, outcome.malformed);

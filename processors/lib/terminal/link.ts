@@ -29,7 +29,7 @@ export type OpenResult =
 
 export type OutputWait = 'seen' | 'timeout' | 'closed';
 
-/** `{API_BASE_URL as ws}/api/tenants/{id}/terminal`. */
+/** `{the API target as ws(s)}/api/tenants/{id}/terminal`. */
 export function terminalUrl(apiBaseUrl: string, tenantId: string): string {
   const url = new URL(
     `${apiBaseUrl.replace(/\/+$/, '')}/api/tenants/${encodeURIComponent(tenantId)}/terminal`,

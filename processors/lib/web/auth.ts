@@ -1,13 +1,14 @@
 import type { FailureCause } from '../metrics';
 import type { TestCredentials } from './accounts';
 import { causeOfStatus, isOriginRefusal } from './causes';
-import type { CookieChange, WebAnswer, WebResult, WebTransport } from './http-client';
 import { CallbackAnswer, CsrfAnswer, errorText, parseJson, SessionAnswer, SignupOk } from './schemas';
+import type { CookieChange, WebAnswer, WebResult, WebTransport } from './transport';
 
 /**
- * The NextAuth exchanges of signup and login, one function per request, each answering with what
- * it proved or the cause of its failure (../shared/CONTRACT.md: signup, csrf, credentials
- * callback, session). Nothing here emits metrics: web-session.ts names and counts.
+ * The NextAuth exchanges of signup and login (docs/CONTRACT.md: signup, csrf, credentials
+ * callback, session). Each `judge*` function says what one answer proved or the cause of its
+ * failure, whoever sent the request: the scenarios' afterResponse hooks (Artillery's HTTP engine)
+ * and the browser journey's transport use the same rules. Nothing here emits metrics.
  */
 
 export interface StepFailure {
@@ -60,18 +61,24 @@ function rememberCsrfCookies(client: WebTransport, cookies: CookieChange[]): voi
   csrfCookieNames.set(client, names);
 }
 
-/** GET /api/auth/csrf: the token, with its cookie pair now in the jar. */
-export async function fetchCsrfToken(client: WebTransport): Promise<StepResult<string>> {
-  const result = await client.send({ method: 'GET', path: '/api/auth/csrf' });
-  if (result.kind === 'transport') return transportFailure(result, 'csrf');
+/** GET /api/auth/csrf: the token (its cookie pair came with the answer). */
+export function judgeCsrf(result: WebAnswer): StepResult<string> {
   if (result.status !== 200) return statusFailure(result, 'csrf');
   const parsed = parseJson(result.text, CsrfAnswer);
   if (!parsed.ok) return malformed(result, 'csrf', parsed.problem);
-  rememberCsrfCookies(client, result.cookies);
   return { ok: true, value: parsed.value.csrfToken, ms: result.ms };
 }
 
-/** POST /api/auth/signup: JSON with the web app's Origin. Creates the user and its tenant. */
+/** GET /api/auth/csrf on a transport: the token, with its cookie pair now in the transport's jar. */
+export async function fetchCsrfToken(client: WebTransport): Promise<StepResult<string>> {
+  const result = await client.send({ method: 'GET', path: '/api/auth/csrf' });
+  if (result.kind === 'transport') return transportFailure(result, 'csrf');
+  const judged = judgeCsrf(result);
+  if (judged.ok) rememberCsrfCookies(client, result.cookies);
+  return judged;
+}
+
+/** POST /api/auth/signup on a transport: JSON with the web app's Origin. */
 export async function signUp(client: WebTransport, credentials: TestCredentials): Promise<StepResult<true>> {
   const result = await client.send({
     method: 'POST',
@@ -80,6 +87,11 @@ export async function signUp(client: WebTransport, credentials: TestCredentials)
     origin: true,
   });
   if (result.kind === 'transport') return transportFailure(result, 'signup');
+  return judgeSignup(result);
+}
+
+/** POST /api/auth/signup: 200 `{ok:true}` created the user and its tenant. */
+export function judgeSignup(result: WebAnswer): StepResult<true> {
   if (result.status === 409) return statusFailure(result, 'signup', 'signup_conflict');
   if (isOriginRefusal(result.status, errorText(result.text)))
     return statusFailure(result, 'signup', 'origin_refused');
@@ -94,11 +106,7 @@ export interface LoginEvidence {
   sessionCookies: CookieChange[];
 }
 
-/**
- * POST /api/auth/callback/credentials, form-encoded with `json=true` (only the body field selects
- * JSON answers). A 200 proves nothing by itself: a CSRF refusal is a 200 too. Success needs a
- * session cookie set by this answer; readSession() then has to find the tenant.
- */
+/** POST /api/auth/callback/credentials on a transport (see judgeCallback). */
 export async function postCredentials(
   client: WebTransport,
   credentials: TestCredentials,
@@ -117,6 +125,19 @@ export async function postCredentials(
     },
   });
   if (result.kind === 'transport') return transportFailure(result, 'login');
+  return judgeCallback(result, csrfCookieNames.get(client) ?? new Set<string>());
+}
+
+/**
+ * POST /api/auth/callback/credentials, form-encoded with `json=true` (only the body field selects
+ * JSON answers). A 200 proves nothing by itself: a CSRF refusal is a 200 too. Success needs a
+ * session cookie set by this answer (a cookie that is not one of `csrfCookieNames`, the cookies
+ * the csrf answers set); judgeSession() then has to find the tenant.
+ */
+export function judgeCallback(
+  result: WebAnswer,
+  csrfCookieNames: ReadonlySet<string>,
+): StepResult<LoginEvidence> {
   if (result.status === 401) return statusFailure(result, 'login', 'wrong_credentials');
 
   let next: string | undefined;
@@ -149,8 +170,7 @@ export async function postCredentials(
       ms: result.ms,
     };
 
-  const csrfNames = csrfCookieNames.get(client) ?? new Set<string>();
-  const sessionCookies = result.cookies.filter((c) => !c.cleared && !csrfNames.has(c.name));
+  const sessionCookies = result.cookies.filter((c) => !c.cleared && !csrfCookieNames.has(c.name));
   if (sessionCookies.length === 0)
     return {
       ok: false,
@@ -178,13 +198,26 @@ export async function readSession(
 ): Promise<StepResult<SessionFacts>> {
   const result = await client.send({ method: 'GET', path: '/api/auth/session' });
   if (result.kind === 'transport') return transportFailure(result, 'session');
+  return judgeSession(result, evidence, client.secureCookiesTravel);
+}
+
+/**
+ * GET /api/auth/session answered: `secureCookiesTravel` says whether the client could send a
+ * `Secure` session cookie back at all (https or loopback), which tells a production build served
+ * over plain http (session_rejected) from a session the web app does not know.
+ */
+export function judgeSession(
+  result: WebAnswer,
+  evidence: LoginEvidence,
+  secureCookiesTravel: boolean,
+): StepResult<SessionFacts> {
   if (result.status !== 200) return statusFailure(result, 'session');
   const parsed = parseJson(result.text, SessionAnswer);
   if (!parsed.ok) return malformed(result, 'session', parsed.problem);
   const user = parsed.value.user;
   if (!user) {
     const secureOnly = evidence.sessionCookies.every((c) => c.secure);
-    if (secureOnly && !client.secureCookiesTravel)
+    if (secureOnly && !secureCookiesTravel)
       return {
         ok: false,
         cause: 'session_rejected',

@@ -1,10 +1,10 @@
 import type { FailureCause } from '../metrics';
 import { causeOfStatus, isLoginRedirect, isOriginRefusal, retryAfterMs } from './causes';
-import type { WebAnswer, WebTransport } from './http-client';
 import { ChatAnswer, errorText, parseJson } from './schemas';
+import type { WebAnswer, WebTransport } from './transport';
 
 /**
- * POST /api/chat (../shared/CONTRACT.md): one message of a logged-in user. A chat counts only
+ * POST /api/chat (docs/CONTRACT.md): one message of a logged-in user. A chat counts only
  * with an assistant message and a conversationId; every other answer is a cause. Nothing here
  * emits metrics: each scenario names its own.
  */

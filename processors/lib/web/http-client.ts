@@ -1,6 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { Cookie, CookieJar } from 'tough-cookie';
+import { CookieJar } from 'tough-cookie';
 import { classifyNetworkError } from '../http-errors';
+import {
+  type CookieChange,
+  cookieChanges,
+  isLoopbackHost,
+  type WebRequest,
+  type WebResult,
+  type WebTransport,
+} from './transport';
 
 /**
  * HTTP client of one web-app user: a real cookie jar (tough-cookie), the `Origin` the web app
@@ -11,73 +19,16 @@ import { classifyNetworkError } from '../http-errors';
  * `__Host-` / `__Secure-` in production builds; the jar handles both by the cookie rules.
  */
 
-export interface CookieChange {
-  name: string;
-  secure: boolean;
-  /** The answer deleted the cookie (Max-Age<=0 or an expiry in the past). */
-  cleared: boolean;
-}
-
-export interface WebAnswer {
-  kind: 'answer';
-  status: number;
-  headers: Headers;
-  text: string;
-  /** Request sent to body fully read. */
-  ms: number;
-  cookies: CookieChange[];
-}
-
-export interface WebTransportFailure {
-  kind: 'transport';
-  cause: 'timeout' | 'connection_error';
-  ms: number;
-  message: string;
-}
-
-export type WebResult = WebAnswer | WebTransportFailure;
-
-export interface WebRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  json?: unknown;
-  form?: Record<string, string>;
-  /** Send the web app's own origin as `Origin` (signup, chat and onboarding check it). */
-  origin?: boolean;
-}
-
-/**
- * What the auth and chat steps need from a user's HTTP stack. WebClient is the Node one; the
- * browser journey wraps the browser context's request API (same cookie store as its pages).
- */
-export interface WebTransport {
-  /** The web app's origin, sent as `Origin` where the app checks it. */
-  readonly origin: string;
-  /** Whether `Secure` cookies can travel back to the web app (https, or a loopback host). */
-  readonly secureCookiesTravel: boolean;
-  send(request: WebRequest): Promise<WebResult>;
-}
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.test(hostname);
-}
-
-/** Set-Cookie headers as the changes they make (name, Secure, deletion), without their values. */
-export function cookieChanges(setCookies: readonly string[], now = Date.now()): CookieChange[] {
-  const changes: CookieChange[] = [];
-  for (const header of setCookies) {
-    const parsed = Cookie.parse(header);
-    if (!parsed) continue;
-    const expiry = parsed.expiryTime();
-    const cleared =
-      (typeof parsed.maxAge === 'number' && parsed.maxAge <= 0) ||
-      (typeof expiry === 'number' && expiry <= now);
-    changes.push({ name: parsed.key, secure: parsed.secure, cleared });
-  }
-  return changes;
-}
+export {
+  type CookieChange,
+  cookieChanges,
+  isLoopbackHost,
+  type WebAnswer,
+  type WebRequest,
+  type WebResult,
+  type WebTransport,
+  type WebTransportFailure,
+} from './transport';
 
 export class WebClient implements WebTransport {
   readonly baseUrl: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The web app's answers (../shared/CONTRACT.md, "Web app"), parsed, never trusted. Objects are
+ * The web app's answers (docs/CONTRACT.md, "Web app"), parsed, never trusted. Objects are
  * loose where the real app may add fields; what the suite relies on is required.
  */
 

@@ -9,6 +9,9 @@ import { signupSettings } from '../../../config/settings/signup';
  */
 const schema = z.object({
   WEB_BASE_URL: commonSettings.shape.WEB_BASE_URL,
+  API_BASE_URL: commonSettings.shape.API_BASE_URL,
+  ADMIN_JWT: commonSettings.shape.ADMIN_JWT,
+  API_JWT_SECRET: commonSettings.shape.API_JWT_SECRET,
   LOADTEST_RUN_ID: commonSettings.shape.LOADTEST_RUN_ID,
   ...signupSettings.shape,
 });

@@ -98,14 +98,15 @@ export function compareRuns(current: LoadedRun, baseline: LoadedRun, tolerance: 
     const checksBefore = thresholdRows(before.verdicts, before.report);
     for (const row of thresholdRows(scenario.verdicts, scenario.report)) {
       const old = checksBefore.find((r) => r.check === row.check);
-      if (!old || old.ok === row.ok) continue;
+      if (!old || old.status === row.status) continue;
+      const word = { pass: 'PASS', fail: 'FAILED', inconclusive: 'INCONCLUSIVE' } as const;
       deltas.push({
         scenario: name,
         metric: `threshold ${row.check}`,
         baseline: null,
         current: null,
-        change: old.ok ? 'pass → FAIL' : 'FAIL → pass',
-        regression: old.ok && !row.ok,
+        change: `${word[old.status]} → ${word[row.status]}`,
+        regression: row.status === 'fail' && row.strict && old.status !== 'fail',
       });
     }
   }

@@ -4,8 +4,19 @@ import { type BaselineComparison, DELTA_HEADERS, deltaCells, formatNumber } from
 import { scenarioCharts } from './charts';
 import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
+import {
+  HTTP_HEAD,
+  httpCells,
+  OUTCOME_LABEL,
+  SUMMARY_HEAD,
+  summaryCells,
+  THRESHOLD_HEAD,
+  thresholdCells,
+  ZERO_FAILURES_TITLE,
+} from './markdown';
 import { scenarioNotes } from './notes';
-import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows, verdictLabel } from './thresholds';
+import { thresholdRows } from './thresholds';
+import { runVerdict, scenarioSaturationNotes } from './verdicts';
 
 const esc = (text: string | number) =>
   String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -35,15 +46,28 @@ const mixed = (rows: (SummaryRow | ValueRow)[]) =>
 function figuresHtml(f: KeyFigures): string {
   return (
     [
-      ['Latency per request (ms)', summaries(f.requests)],
+      [
+        "Artillery's HTTP metrics (every request, then per request name; ms)",
+        table(HTTP_HEAD, f.http.map(httpCells)),
+      ],
+      ["The suite's latency per request (ms)", summaries(f.requests)],
       ['Tokens', values(f.tokens)],
       ['LLM proxy overhead', mixed(f.overhead)],
       ['WebSocket (RTT ms, disconnects)', mixed(f.websocket)],
       ['Startup / provisioning (ms)', summaries(f.startup)],
       ['Rate limiting (429s and Retry-After waits: not latency)', mixed(f.rateLimiting)],
-      ['Threshold limits (from the settings; the checks compare against them)', values(f.limits)],
+      [
+        'Load generator (event-loop lag ms, CPU % of one core, machine CPU % of all cores)',
+        summaries(f.generator),
+      ],
       ['Other measurements', summaries(f.otherHistograms)],
-      ['Failures by cause', values(f.failures)],
+      [
+        'Failures by cause',
+        values(f.failures) +
+          (f.zeroFailures.length > 0
+            ? `<p class="zero">${esc(ZERO_FAILURES_TITLE)}: ${f.zeroFailures.map((n) => `<code>${esc(n)}</code>`).join(', ')}.</p>`
+            : ''),
+      ],
       ['Virtual users', values(f.vusers)],
     ] as const
   )
@@ -55,9 +79,9 @@ function figuresHtml(f: KeyFigures): string {
 function scenarioHtml(scenario: LoadedScenario, index: number): string {
   const { record } = scenario;
   const rows = thresholdRows(scenario.verdicts, scenario.report);
-  const charts = scenarioCharts(scenario.report);
+  const charts = scenarioCharts(scenario.report, scenario.verdicts);
   return `<section class="scenario ${record.outcome}" data-scenario="${esc(record.name)}">
-<h2>${esc(record.name)} <span class="badge">${esc(record.outcome)}</span></h2>
+<h2>${esc(record.name)} <span class="badge">${esc(OUTCOME_LABEL[record.outcome] ?? record.outcome)}</span></h2>
 <p>Script <code>${esc(record.script)}</code>, area ${esc(record.area)}, exit code ${esc(record.exitCode ?? '-')}${
     record.reason ? `: ${esc(record.reason)}` : ''
   }</p>
@@ -66,7 +90,9 @@ ${
     ? '<p class="fail">Partial results: Artillery stopped before writing its report; figures are rebuilt from its periodic output (percentiles are the worst period\'s).</p>'
     : ''
 }
-${generatorSaturated(rows) ? `<p class="fail">${esc(GENERATOR_SATURATED_NOTE)}</p>` : ''}
+${scenarioSaturationNotes(rows, scenario.report)
+  .map((note) => `<p class="fail">${esc(note)}</p>`)
+  .join('\n')}
 ${scenarioNotes(scenario.report, record.area)
   .map((note) => `<p class="${note.important ? 'fail' : ''}">${esc(note.text)}</p>`)
   .join('\n')}
@@ -74,15 +100,9 @@ ${scenarioNotes(scenario.report, record.area)
 ${
   rows.length > 0
     ? table(
-        ['metric', 'limit', 'measured', 'result', 'cause class'],
-        rows.map((r) => [
-          r.measuredMetrics.join(', ') || r.check,
-          r.limit,
-          r.measured,
-          verdictLabel(r),
-          r.ok ? '-' : r.cause,
-        ]),
-        (i) => (rows[i]!.ok ? 'ok' : 'fail'),
+        THRESHOLD_HEAD,
+        rows.map(thresholdCells),
+        (i) => ({ pass: 'ok', fail: 'fail', inconclusive: 'inconclusive' })[rows[i]!.status],
       )
     : record.outcome === 'skipped'
       ? `<p>Skipped: ${esc(record.reason ?? 'not run')}.</p>`
@@ -107,21 +127,27 @@ const DRAW = `
     var min = Math.min.apply(null, xs), max = Math.max.apply(null, xs);
     return min === max ? [min - 10, max + 10] : [min, max];
   }
-  var palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
+  // No red among the series: red dashed lines are the limits.
+  var palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
   document.querySelectorAll('script.chart-data').forEach(function (node) {
     var index = node.getAttribute('data-index');
     JSON.parse(node.textContent).forEach(function (spec, c) {
       var target = document.getElementById('chart-' + index + '-' + c);
       var series = [{}].concat(spec.labels.map(function (label, i) {
         return { label: label, stroke: palette[i % palette.length], width: 2, spanGaps: true, points: { show: true, size: 5 } };
+      })).concat(spec.limits.map(function (limit) {
+        return { label: limit.label, stroke: '#b00000', width: 2, dash: [8, 5], points: { show: false } };
+      }));
+      var data = [spec.x].concat(spec.ys).concat(spec.limits.map(function (limit) {
+        return spec.x.map(function () { return limit.value; });
       }));
       var opts = {
-        title: spec.title + ' (' + spec.unit + ')', width: 560, height: 240, series: series,
+        title: spec.title + ' (' + spec.unit + ')', width: 560, height: 240, series: series, legend: { live: false },
         axes: [{}, { label: spec.unit, size: 70 }],
         // One 10 s period (a smoke run) would otherwise stretch the time axis over years.
         scales: { x: { time: true, auto: false, range: xRange(spec.x) } }
       };
-      new uPlot(opts, [spec.x].concat(spec.ys), target);
+      new uPlot(opts, data, target);
     });
   });
 })();`;
@@ -134,21 +160,11 @@ export function runHtml(
   const m = run.manifest;
   const uplotJs = readFileSync(UPLOT_JS, 'utf8');
   const uplotCss = readFileSync(UPLOT_CSS, 'utf8');
-  const summary = table(
-    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration', 'note'],
-    run.scenarios.map(({ record }) => [
-      record.name,
-      record.outcome,
-      record.checksPassed,
-      record.checksFailed,
-      record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
-      record.outcome === 'threshold-failed' || record.outcome === 'pass' ? '' : (record.reason ?? ''),
-    ]),
-    (i) => {
-      const outcome = run.scenarios[i]!.record.outcome;
-      return outcome === 'pass' ? 'ok' : outcome === 'skipped' ? '' : 'fail';
-    },
-  );
+  const verdict = runVerdict(run);
+  const summary = table(SUMMARY_HEAD, run.scenarios.map(summaryCells), (i) => {
+    const outcome = run.scenarios[i]!.record.outcome;
+    return outcome === 'pass' ? 'ok' : outcome === 'skipped' ? '' : 'fail';
+  });
   const baseline = comparison
     ? `<h2>Compared with ${esc(comparison.baselineRunId)} (tolerance ${Math.round(comparison.tolerance * 100)}%)</h2>
 <p class="${comparison.regressions.length ? 'fail' : 'ok'}">${comparison.regressions.length} regression(s)</p>${table(
@@ -168,16 +184,17 @@ export function runHtml(
 <style>
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1250px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
-th{background:#f3f3f3}tr.fail td{background:#fde8e8}tr.ok td{background:#eef8ee}
+th{background:#f3f3f3}tr.fail td{background:#fde8e8}tr.ok td{background:#eef8ee}tr.inconclusive td{background:#fff6d6}
+h1.pass{color:#17692a}h1.failed{color:#b00}p.zero{color:#555;font-size:13px}
 .badge{font-size:14px;padding:2px 8px;border-radius:4px;background:#ddd}
 section.pass .badge{background:#bfe5bf}section.skipped .badge{background:#eee}section.threshold-failed .badge,section.error .badge,section.not-started .badge{background:#f5b5b5}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{min-height:240px}
 p.fail{color:#b00;font-weight:bold}
 </style></head><body>
-<h1>Load test ${esc(m.runId)}: exit ${esc(m.exitCode ?? '-')}</h1>
+<h1 class="${m.exitCode === 0 ? 'pass' : 'failed'}">Load test ${esc(m.runId)}: ${esc(verdict.word)}</h1>
 <p>Profile <b>${esc(m.profile)}</b>, target ${esc(m.target.kind === 'simulator' ? 'bundled simulator' : m.target.file)}, started ${esc(
     m.startedAt,
-  )}</p>
+  )}, exit code ${esc(m.exitCode ?? '-')}. ${esc(verdict.sentence)}</p>
 ${summary}
 ${baseline}
 ${run.scenarios.map(scenarioHtml).join('\n')}

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ArtilleryPeriod, ArtilleryReport, EnsureVerdict } from '../artillery-run';
-import type { EnsureFile, RunManifest, ScenarioRecord } from '../manifest';
+import type { ArtilleryPeriod, ArtilleryReport } from '../artillery-run';
+import type { RunManifest, ScenarioRecord } from '../manifest';
 
 /** One run folder as the report reads it: the manifest plus each scenario's outputs. */
 export interface LoadedRun {
@@ -14,7 +14,15 @@ export interface LoadedRun {
 export interface LoadedScenario {
   record: ScenarioRecord;
   report: ArtilleryReport | undefined;
-  verdicts: EnsureVerdict[];
+  verdicts: Verdict[];
+}
+
+/** One check of the ensure plugin as its `checks` event reported it. */
+export interface Verdict {
+  check: string;
+  ok: boolean;
+  /** Ensure's `strict: false` conditions are reported but do not fail the run. */
+  strict: boolean;
 }
 
 const Summary = z.record(z.string(), z.number());
@@ -27,7 +35,13 @@ const Period = z.looseObject({
   lastMetricAt: z.number().optional(),
 });
 const Report = z.looseObject({ aggregate: Period, intermediate: z.array(Period).default([]) });
-const Ensure = z.object({ verdicts: z.array(z.object({ ok: z.boolean(), check: z.string() })) });
+const Check = z.object({ check: z.string(), ok: z.boolean(), strict: z.boolean().default(true) });
+/** ensure.json in the scenario folder: the checks file's entries, under `verdicts` (or `checks`). */
+const Ensure = z.union([
+  z.looseObject({ verdicts: z.array(Check) }).transform((f) => f.verdicts),
+  z.looseObject({ checks: z.array(Check) }).transform((f) => f.checks),
+  z.array(Check),
+]);
 
 export class RunFolderError extends Error {}
 
@@ -53,11 +67,11 @@ export function loadRun(dir: string): LoadedRun {
         report = undefined;
       }
     }
-    let verdicts: EnsureVerdict[] = [];
+    let verdicts: Verdict[] = [];
     if (existsSync(ensurePath)) {
       try {
-        const parsed = Ensure.safeParse(readJson(ensurePath) as EnsureFile);
-        if (parsed.success) verdicts = parsed.data.verdicts;
+        const parsed = Ensure.safeParse(readJson(ensurePath));
+        if (parsed.success) verdicts = parsed.data;
       } catch {
         verdicts = [];
       }

@@ -1,9 +1,10 @@
 import type { RunManifest } from '../manifest';
 import { type BaselineComparison, DELTA_HEADERS, deltaCells, formatNumber } from './baseline';
-import { type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
+import { type EndpointRow, type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
 import type { LoadedRun, LoadedScenario } from './load';
 import { scenarioNotes } from './notes';
-import { GENERATOR_SATURATED_NOTE, generatorSaturated, thresholdRows, verdictLabel } from './thresholds';
+import { type ThresholdRow, thresholdRows, verdictLabel } from './thresholds';
+import { causeText, runVerdict, scenarioCounts, scenarioSaturationNotes } from './verdicts';
 
 const cell = (text: string | number) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = formatNumber;
@@ -19,28 +20,50 @@ function table(head: string[], rows: (string | number)[][]): string {
   ].join('\n');
 }
 
-const OUTCOME_LABEL: Record<string, string> = {
+export const OUTCOME_LABEL: Record<string, string> = {
   pass: 'PASS',
-  'threshold-failed': 'FAIL (threshold)',
-  error: 'FAIL (run error)',
+  'threshold-failed': 'FAILED (thresholds)',
+  error: 'FAILED (run error)',
   'not-started': 'NOT RUN',
   skipped: 'SKIPPED',
 };
 
-export function summaryTable(run: LoadedRun): string {
-  return table(
-    ['scenario', 'result', 'thresholds passed', 'thresholds failed', 'duration', 'note'],
-    run.scenarios.map(({ record }) => [
-      record.name,
-      OUTCOME_LABEL[record.outcome] ?? record.outcome,
-      record.checksPassed,
-      record.checksFailed,
-      record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
-      // Failed thresholds are listed per scenario; a run that did not happen says why here.
-      record.outcome === 'threshold-failed' || record.outcome === 'pass' ? '' : (record.reason ?? ''),
-    ]),
-  );
+export const SUMMARY_HEAD = ['scenario', 'result', 'passed', 'failed', 'inconclusive', 'duration', 'note'];
+
+/** The summary table's cells per scenario, shared by report.md and report.html. */
+export function summaryCells(scenario: LoadedScenario): (string | number)[] {
+  const { record } = scenario;
+  const counts = scenarioCounts(scenario);
+  return [
+    record.name,
+    OUTCOME_LABEL[record.outcome] ?? record.outcome,
+    counts.passed,
+    counts.failed,
+    counts.inconclusive,
+    record.durationMs === null ? '-' : `${Math.round(record.durationMs / 1000)} s`,
+    // Failed thresholds are listed per scenario; a run that did not happen says why here.
+    record.outcome === 'threshold-failed' || record.outcome === 'pass' ? '' : (record.reason ?? ''),
+  ];
 }
+
+export function summaryTable(run: LoadedRun): string {
+  return table(SUMMARY_HEAD, run.scenarios.map(summaryCells));
+}
+
+export const HTTP_HEAD = ['request', 'requests', 'codes', 'errors', 'p50', 'p95', 'p99', 'max'];
+const opt = (n: number | null) => (n === null ? '-' : num(n));
+export const httpCells = (r: EndpointRow) => [
+  r.name,
+  r.requests,
+  r.codes || '-',
+  r.errors || '-',
+  opt(r.p50),
+  opt(r.p95),
+  opt(r.p99),
+  opt(r.max),
+];
+
+export const ZERO_FAILURES_TITLE = 'Failure counters that stayed at zero';
 
 function summaryRows(rows: SummaryRow[]): string {
   return table(
@@ -65,21 +88,41 @@ function mixed(rows: (SummaryRow | ValueRow)[]): string {
 
 export function figuresMarkdown(figures: KeyFigures): string {
   const sections: [string, string][] = [
-    ['Latency per request (ms)', summaryRows(figures.requests)],
+    [
+      "Artillery's HTTP metrics (every request, then per request name; ms)",
+      table(HTTP_HEAD, figures.http.map(httpCells)),
+    ],
+    ["The suite's latency per request (ms)", summaryRows(figures.requests)],
     ['Tokens', valueRows(figures.tokens)],
     ['LLM proxy overhead', mixed(figures.overhead)],
     ['WebSocket (RTT ms, disconnects)', mixed(figures.websocket)],
     ['Startup / provisioning (ms)', summaryRows(figures.startup)],
     ['Rate limiting (429s and Retry-After waits: not latency)', mixed(figures.rateLimiting)],
-    ['Threshold limits (from the settings; the checks compare against them)', valueRows(figures.limits)],
+    [
+      'Load generator (event-loop lag ms, CPU % of one core, machine CPU % of all cores)',
+      summaryRows(figures.generator),
+    ],
     ['Other measurements', summaryRows(figures.otherHistograms)],
-    ['Failures by cause', valueRows(figures.failures)],
+    [
+      'Failures by cause',
+      valueRows(figures.failures) +
+        (figures.zeroFailures.length > 0
+          ? `${ZERO_FAILURES_TITLE}: ${figures.zeroFailures.map((n) => `\`${n}\``).join(', ')}.\n\n`
+          : ''),
+    ],
     ['Virtual users', valueRows(figures.vusers)],
   ];
   return sections
     .filter(([, body]) => body.length > 0)
     .map(([title, body]) => `#### ${title}\n\n${body}`)
     .join('\n');
+}
+
+export const THRESHOLD_HEAD = ['metric', 'limit', 'measured', 'result', 'cause'];
+
+/** One threshold's cells, shared by report.md and report.html. */
+export function thresholdCells(r: ThresholdRow): string[] {
+  return [r.measuredMetrics.join(', ') || r.check, r.limit, r.measured, verdictLabel(r), causeText(r)];
 }
 
 export function scenarioMarkdown(scenario: LoadedScenario): string {
@@ -93,22 +136,10 @@ export function scenarioMarkdown(scenario: LoadedScenario): string {
     }`,
     '',
   ];
-  if (generatorSaturated(rows)) parts.push(`**${GENERATOR_SATURATED_NOTE}**\n`);
+  for (const note of scenarioSaturationNotes(rows, scenario.report)) parts.push(`**${note}**\n`);
   for (const note of scenarioNotes(scenario.report, record.area))
     parts.push(note.important ? `**${note.text}**\n` : `${note.text}\n`);
-  if (rows.length > 0)
-    parts.push(
-      table(
-        ['metric', 'limit', 'measured', 'result', 'cause class'],
-        rows.map((r) => [
-          r.measuredMetrics.join(', ') || r.check,
-          r.limit,
-          r.measured,
-          verdictLabel(r),
-          r.ok ? '-' : r.cause,
-        ]),
-      ),
-    );
+  if (rows.length > 0) parts.push(table(THRESHOLD_HEAD, rows.map(thresholdCells)));
   else if (record.outcome === 'skipped') parts.push(`Skipped: ${record.reason ?? 'not run'}.\n`);
   else parts.push('No threshold verdicts were recorded.\n');
   if (record.partialResults)
@@ -169,12 +200,11 @@ export function baselineMarkdown(comparison: BaselineComparison): string {
 
 export function runMarkdown(run: LoadedRun, comparison: BaselineComparison | undefined): string {
   const m = run.manifest;
-  const verdict =
-    m.exitCode === 0 ? 'PASSED' : m.exitCode === 1 ? 'FAILED (thresholds)' : 'FAILED (could not run)';
+  const verdict = runVerdict(run);
   return [
-    `# Load test ${m.runId}: ${verdict}`,
+    `# Load test ${m.runId}: ${verdict.word}`,
     '',
-    `Profile **${m.profile}**, ${run.scenarios.length} scenario(s).`,
+    `Profile **${m.profile}**, ${run.scenarios.length} scenario(s). ${verdict.sentence}`,
     '',
     summaryTable(run),
     ...(comparison ? [baselineMarkdown(comparison)] : []),

@@ -6,6 +6,7 @@ import { metricsOf } from '../report/thresholds';
 import type { ScriptValidator } from './artillery-schema';
 import { EmittableMetrics } from './metrics';
 import { Script, type ScriptShape } from './script-shape';
+import { GENERATOR_EMITTED_METRICS } from '../../../plugins/artillery-plugin-agentteams/src/health';
 
 /** Hook names that refer to processor functions, wherever they appear in a script. */
 const FUNCTION_KEYS = [
@@ -159,7 +160,10 @@ export function validateScenarioFile(
     for (const ref of references) problems.push(`${ref.at}: "${ref.name}" needs config.processor`);
   }
 
-  const emittable = new EmittableMetrics(declared ?? []);
+  // The suite's plugin samples the generator in every worker: its metrics exist in every run of a
+  // scenario that lists it.
+  const pluginMetrics = script.config.plugins && 'agentteams' in script.config.plugins ? GENERATOR_EMITTED_METRICS : [];
+  const emittable = new EmittableMetrics([...(declared ?? []), ...pluginMetrics]);
   const ensure = script.config.ensure;
   const checks = [
     ...(ensure?.thresholds ?? []).map((t) => ({ at: 'threshold', metrics: Object.keys(t) })),

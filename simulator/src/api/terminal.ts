@@ -38,7 +38,10 @@ function safeDecode(text: string): string {
 const dockerRunning = (tenant: Tenant) =>
   tenant.container.state === 'running' || tenant.container.state === 'starting';
 
-/** The web origin (NEXTAUTH_URL) is the only Origin allowed, compared by scheme and host as gorilla does. */
+/**
+ * The web app's origin (WEB_BASE_URL) is the only Origin allowed, compared by scheme and host as
+ * gorilla does.
+ */
 export function originAllowed(origin: string | undefined, webOrigin: string): boolean {
   if (!origin || origin.trim() === '' || origin === 'null') return false;
   try {

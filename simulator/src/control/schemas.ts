@@ -27,6 +27,7 @@ export const faultsSchema = z.strictObject({
       unhealthyRate: rate.nullish(),
     })
     .nullish(),
+  pages: z.strictObject({ blockScripts: z.boolean().nullish() }).nullish(),
   terminal: z
     .strictObject({
       dropAfterMs: ms.nullish(),

@@ -8,6 +8,11 @@ import { StatsRecorder } from './stats';
 
 export interface SimOptions {
   host: string;
+  /**
+   * The host NEXTAUTH_URL names (a loopback name; default: `host`). The real app builds every
+   * redirect and callback URL on NEXTAUTH_URL, whatever Host the request was addressed to.
+   */
+  nextauthHost?: string;
   webPort: number;
   apiPort: number;
   controlPort: number;
@@ -33,8 +38,11 @@ export interface SimOptions {
 export interface SimContext {
   options: SimOptions;
   secrets: { serviceApiKey: string; jwtSecret: string; nextauthSecret: string; adminToken: string };
-  /** Filled once the servers listen; `urls.web` is the NEXTAUTH_URL origin. */
-  urls: { web: string; api: string; control: string };
+  /**
+   * Filled once the servers listen: `web` is the address the web app serves (WEB_BASE_URL),
+   * `nextauth` the NEXTAUTH_URL origin (same port, possibly another loopback name).
+   */
+  urls: { web: string; nextauth: string; api: string; control: string };
   state: SimState;
   latency: LatencyController;
   faults: FaultController;
@@ -82,7 +90,7 @@ export function createContext(options: SimOptions): SimContext {
       nextauthSecret: options.secrets.nextauthSecret ?? secret(32),
       adminToken: options.secrets.adminToken ?? `sim_admin_${secret(24)}`,
     },
-    urls: { web: '', api: '', control: '' },
+    urls: { web: '', nextauth: '', api: '', control: '' },
     state: new SimState(),
     latency,
     faults,

@@ -122,6 +122,14 @@ export class FaultController {
   }
 }
 
+/** The CSP header of the `pages.blockScripts` fault: no script of the page may run. */
+export const BLOCK_SCRIPTS_CSP = "script-src 'none'";
+
+/** The Content-Security-Policy pages are served with under the current faults, if any. */
+export function pageCsp(faults: Faults): string | undefined {
+  return faults.pages?.blockScripts ? BLOCK_SCRIPTS_CSP : undefined;
+}
+
 export function roll(rate: number | undefined): boolean {
   return rate !== undefined && rate > 0 && Math.random() < rate;
 }

@@ -30,16 +30,11 @@ export function isPublicPath(pathname: string): boolean {
   );
 }
 
-/** The origin the browser addressed (NextAuth's middleware builds its login URL on it). */
-export function addressedOrigin(request: FastifyRequest, fallback: string): string {
-  const host = request.headers.host;
-  return host ? `${request.protocol}://${host}` : fallback;
-}
-
 /**
  * The real app's middleware, in its order: a protected path without a session gets 307 to the
- * login page (URL as text body); then the per-user fixed-window limit on `/api/*` (auth routes
- * are public and never limited), whose 429 alone carries the rate-limit headers.
+ * login page on the NEXTAUTH_URL host, not the Host the request named (URL as text body); then
+ * the per-user fixed-window limit on `/api/*` (auth routes are public and never limited), whose
+ * 429 alone carries the rate-limit headers.
  */
 export function createMiddleware(services: WebServices) {
   return async function middleware(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -47,7 +42,7 @@ export function createMiddleware(services: WebServices) {
     if (isPublicPath(pathname)) return;
     const session = await readMiddlewareSession(services, request);
     if (session.kind !== 'valid') {
-      const login = new URL('/login', addressedOrigin(request, services.site()));
+      const login = new URL('/login', services.site());
       login.searchParams.append('callbackUrl', `${pathname}${searchOf(request)}`);
       const location = login.toString();
       await reply.code(307).header('location', location).type('text/plain; charset=utf-8').send(location);

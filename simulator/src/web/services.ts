@@ -11,7 +11,7 @@ export interface WebServices {
   limiter: FixedWindowLimiter;
   api: PlatformApiClient;
   cookieNames(): AuthCookieNames;
-  /** NEXTAUTH_URL's origin: the site root every auth redirect is built on. */
+  /** NEXTAUTH_URL's origin: the site root every redirect and callback URL is built on. */
   site(): string;
 }
 
@@ -22,6 +22,6 @@ export function createWebServices(ctx: SimContext): WebServices {
     limiter: new FixedWindowLimiter(() => ctx.rateLimit),
     api: new PlatformApiClient(ctx),
     cookieNames: () => authCookieNames(ctx.cookieMode),
-    site: () => new URL(ctx.urls.web).origin,
+    site: () => new URL(ctx.urls.nextauth).origin,
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { pageCsp } from '../../core/faults';
 import { ONBOARDING_COOKIE } from '../cookies';
 import { answerInjectedFailure, beginFaults, sendRedirect, sendText } from '../fault-response';
-import { addressedOrigin } from '../middleware';
 import { chatPage } from '../pages/chat-page';
 import { landingPage, loginPage, notFoundPage, serverErrorPage } from '../pages/html';
 import { onboardingPage } from '../pages/onboarding-page';
@@ -32,10 +32,13 @@ export function registerPageRoutes(app: FastifyInstance, services: WebServices):
       const fault = await beginFaults(ctx, 'pages');
       const failed = answerInjectedFailure(request, reply, fault, serverError, HTML);
       if (failed) return failed;
-      const origin = addressedOrigin(request, services.site());
+      // Redirects name NEXTAUTH_URL's host, whatever Host the request was addressed to.
+      const origin = services.site();
       if (url !== '/onboarding' && (await needsOnboarding(request))) {
         return sendRedirect(reply, fault, 307, `${origin}/onboarding`);
       }
+      const csp = pageCsp(ctx.faults.live);
+      if (csp) reply.header('content-security-policy', csp);
       if (typeof content === 'string') return sendText(reply, fault, 200, HTML, content);
       return sendRedirect(reply, fault, 307, `${origin}${content.redirect}`);
     });
@@ -52,7 +55,7 @@ export function registerPageRoutes(app: FastifyInstance, services: WebServices):
     const fault = await beginFaults(ctx, 'pages');
     const failed = answerInjectedFailure(request, reply, fault, serverError, HTML);
     if (failed) return failed;
-    return sendRedirect(reply, fault, 307, `${addressedOrigin(request, services.site())}/login`);
+    return sendRedirect(reply, fault, 307, `${services.site()}/login`);
   });
 
   const notFound = notFoundPage();

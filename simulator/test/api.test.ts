@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
+import { type SimulatorHandle, startSimulator } from './helpers/simulator';
 
 /** Contract tests for the simulator's API server: every API row and fact of CONTRACT.md. */
 
@@ -1036,5 +1036,48 @@ describe('ground truth', () => {
     } finally {
       await sim.control.patchLatency({ profile: 'fast' });
     }
+  });
+});
+
+describe('provisioning after web signup', () => {
+  test('the web app posts /start, the API answers 405 and no /resume follows: the admin view shows the tenant not provisioned', async () => {
+    const emails = Array.from({ length: 3 }, (_, i) => `unprovisioned-${Date.now()}-${i}@example.com`);
+    for (const email of emails) {
+      const signup = await fetch(`${sim.webUrl}/api/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: sim.webUrl },
+        body: JSON.stringify({ email, password: 'password-123' }),
+      });
+      assert.equal(signup.status, 200, 'signup answers 200 although provisioning failed');
+      await signup.text();
+    }
+    const list = await api('/api/admin/tenants', { headers: await adminHeaders() });
+    assert.equal(list.status, 200);
+    const listed = z
+      .object({ tenants: z.array(z.object({ id: z.string(), email: z.string().nullable() })) })
+      .parse(await list.json())
+      .tenants.filter((t) => t.email !== null && emails.includes(t.email));
+    assert.equal(listed.length, emails.length);
+    for (const { id } of listed) {
+      const tenant = await adminGetTenant(id);
+      // What an onboarding check counts as "left without a container".
+      assert.deepEqual(tenant.container, { state: 'not_provisioned' });
+      assert.equal(tenant.container_id, null);
+      assert.equal(tenant.status, 'active');
+      assert.equal(tenant.credits_balance_cents, 1000);
+      const view = await sim.control.tenant(id);
+      assert.equal(view.container.state, 'none');
+    }
+    // The web app logs the failure, as the real one does; the signup still succeeded.
+    const logged = await waitFor(
+      async () =>
+        sim.stderr.filter((line) => /tenant provisioning failed: .*\/start answered 405/.test(line)),
+      (lines) => lines.length >= 1,
+    );
+    assert.ok(logged.length >= 1);
+    const start = await api(`/api/tenants/${listed[0]!.id}/start`, { method: 'POST', headers: serviceKey() });
+    assert.equal(start.status, 405);
+    assert.equal(start.headers.get('allow'), 'GET, HEAD');
+    await start.text();
   });
 });

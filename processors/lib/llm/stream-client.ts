@@ -3,56 +3,26 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { classifyNetworkError } from '../http-errors';
 import type { FailureCause } from '../metrics';
-import {
-  isEventStreamContentType,
-  judgeBufferedAnswer,
-  type MalformedDetail,
-  type Usage,
-} from './completion';
+import { isEventStreamContentType, judgeBufferedAnswer, type MalformedDetail } from './completion';
+import type { CompletionOutcome } from './record';
 import { parseServerTiming, serverTimingDuration } from './server-timing';
 import { SseDecoder } from './sse';
-import { StreamAccumulator, type StreamTiming } from './stream';
+import { StreamAccumulator } from './stream';
 
 /**
- * One `POST /v1/chat/completions`, timed on the client. Requests go out from processor code
- * (node:http), not Artillery's http engine: a reset or timeout there ends the virtual user,
- * which would silently lower the concurrency the scenario promises to hold, and a streamed body
- * has to be read chunk by chunk to time its tokens.
+ * One streamed `POST /v1/chat/completions` (`stream: true`), read chunk by chunk so that each
+ * token is timed when its bytes land: Artillery's HTTP engine hands a hook only the whole body.
+ * Non-streamed completions go through the engine (scenarios/llm-proxy.yml `post`).
  */
 
-export interface CompletionCall {
+export interface StreamCall {
   url: URL;
   headers: Record<string, string>;
   body: string;
-  /** The request asked for `stream: true`. */
-  stream: boolean;
   timeoutMs: number;
-  agent: http.Agent;
+  /** The virtual user's keep-alive agent: one connection per user, as on the engine path. */
+  agent: http.Agent | undefined;
 }
-
-interface Timed {
-  /** Request sent → last byte of the answer (or failure), ms. */
-  totalMs: number;
-  status: number | undefined;
-}
-
-export type CompletionOutcome =
-  | (Timed & {
-      ok: true;
-      /** `json`: asked and answered buffered; `stream`: SSE; `buffered_stream`: asked to stream, got JSON. */
-      mode: 'json' | 'stream' | 'buffered_stream';
-      usage: Usage;
-      /** Model time from `Server-Timing: upstream;dur=` (header or trailer), when present. */
-      upstreamMs: number | undefined;
-      /**
-       * The client-side span `upstreamMs` is part of: the whole answer, except for a stream whose
-       * Server-Timing came in the headers, which were sent before the body and so can only
-       * describe the request up to then (request sent → headers received).
-       */
-      upstreamSpanMs: number;
-      timing: StreamTiming | undefined;
-    })
-  | (Timed & { ok: false; cause: FailureCause; malformed?: MalformedDetail });
 
 /** Bodies beyond this are not kept (a completion of 64 tokens is a few kB). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -61,7 +31,7 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-export function callCompletion(call: CompletionCall): Promise<CompletionOutcome> {
+export function requestStream(call: StreamCall): Promise<CompletionOutcome> {
   const client = call.url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     const sentAt = performance.now();
@@ -106,7 +76,8 @@ export function callCompletion(call: CompletionCall): Promise<CompletionOutcome>
     request.on('error', (error) => fail(classifyNetworkError(error)));
     request.on('response', (response) => {
       const headersAt = performance.now();
-      status = response.statusCode ?? 0;
+      const answeredStatus = response.statusCode ?? 0;
+      status = answeredStatus;
       const contentType = headerText(response.headers['content-type']);
       const upstreamFrom = (headers: NodeJS.Dict<string | string[]>) =>
         serverTimingDuration(parseServerTiming(headerText(headers['server-timing'])), 'upstream');
@@ -116,7 +87,7 @@ export function callCompletion(call: CompletionCall): Promise<CompletionOutcome>
         if (!response.complete) fail('connection_error');
       });
 
-      const streamed = call.stream && status >= 200 && status < 300 && isEventStreamContentType(contentType);
+      const streamed = answeredStatus >= 200 && answeredStatus < 300 && isEventStreamContentType(contentType);
       if (streamed) {
         const decoder = new SseDecoder();
         const accumulator = new StreamAccumulator(sentAt);
@@ -138,7 +109,7 @@ export function callCompletion(call: CompletionCall): Promise<CompletionOutcome>
             upstreamMs: inHeaders ?? upstreamFrom(response.trailers),
             upstreamSpanMs: (inHeaders !== undefined ? headersAt : endedAt) - sentAt,
             timing: verdict.timing,
-            status,
+            status: answeredStatus,
             totalMs: endedAt - sentAt,
           });
         });
@@ -154,16 +125,21 @@ export function callCompletion(call: CompletionCall): Promise<CompletionOutcome>
       response.on('end', () => {
         const endedAt = performance.now();
         if (size > MAX_BUFFERED_BYTES) return fail('malformed_body', 'bad_shape');
-        const verdict = judgeBufferedAnswer(status!, contentType, Buffer.concat(chunks).toString('utf8'));
+        const verdict = judgeBufferedAnswer(
+          answeredStatus,
+          contentType,
+          Buffer.concat(chunks).toString('utf8'),
+        );
         if (!verdict.ok) return fail(verdict.cause, verdict.malformed);
         settle({
           ok: true,
-          mode: call.stream ? 'buffered_stream' : 'json',
+          // Asked to stream, answered in one piece: measured like a non-streamed answer.
+          mode: 'buffered_stream',
           usage: verdict.completion.usage,
           upstreamMs: upstreamFrom(response.headers) ?? upstreamFrom(response.trailers),
           upstreamSpanMs: endedAt - sentAt,
           timing: undefined,
-          status,
+          status: answeredStatus,
           totalMs: endedAt - sentAt,
         });
       });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import type { SimStats } from '../../simulator/src/control-types';
-import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
+import type { SimStats } from '../src/control-types';
+import { type SimulatorHandle, startSimulator } from './helpers/simulator';
 
 /** Contract tests for `GET /api/tenants/{id}/terminal` and every terminal fault, on and off at run time. */
 
@@ -109,6 +109,15 @@ async function refused(tenantId: string, options: Parameters<typeof connect>[1] 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls a condition on what the socket has seen; events, not guessed sleeps, pace the tests. */
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
 /** The server records a close when its side of the socket ends, which may be just after the client's. */
 async function statsWhen(done: (stats: SimStats) => boolean, timeoutMs = 2000): Promise<SimStats> {
   const deadline = Date.now() + timeoutMs;
@@ -196,7 +205,8 @@ describe('terminal session', () => {
 
   test('the server pings on its interval; a client that answers stays connected', async () => {
     const session = await open(sim.tenantIds[0]!);
-    await sleep(1000);
+    // Three pings 150 ms apart outlast the 400 ms pong timeout.
+    await until(() => session.pings >= 3 || session.ws.readyState !== WebSocket.OPEN, 'three pings');
     assert.equal(session.ws.readyState, WebSocket.OPEN);
     assert.ok(session.pings >= 3, `pings: ${session.pings}`);
     session.ws.close();
@@ -225,7 +235,8 @@ describe('terminal faults, switched on and off at run time', () => {
     assert.ok((stats.terminal.closesByCode['4001'] ?? 0) >= 1);
     await sim.control.clearFaults();
     const healthy = await open(sim.tenantIds[1]!);
-    await sleep(300);
+    // Two pings (150 ms apart) come well after the 100 ms the drop waited for.
+    await until(() => healthy.pings >= 2 || healthy.ws.readyState !== WebSocket.OPEN, 'two pings');
     assert.equal(healthy.ws.readyState, WebSocket.OPEN);
     healthy.ws.close();
     await healthy.closed;
@@ -233,7 +244,8 @@ describe('terminal faults, switched on and off at run time', () => {
 
   test('switching a drop on reaches sockets already open', async () => {
     const session = await open(sim.tenantIds[1]!);
-    await sleep(50);
+    // The prompt shows the server side of the session is up before the fault is switched on.
+    await session.waitForOutput('$ ');
     await sim.control.patchFaults({ terminal: { dropAfterMs: 0, dropCode: 4002 } });
     assert.equal((await session.closed).code, 4002);
     await sim.control.clearFaults();
@@ -243,15 +255,20 @@ describe('terminal faults, switched on and off at run time', () => {
     const session = await open(sim.tenantIds[1]!);
     const before = (await sim.control.stats()).terminal.strayFramesSent;
     await sim.control.patchFaults({ terminal: { strayFrameIntervalMs: 30 } });
-    await sleep(300);
+    // Stray frames alternate: a JSON text frame, then an empty binary frame.
+    const textFrames = () => session.frames.filter((f) => !f.binary).length;
+    const strayFrames = () => session.frames.filter((f) => !f.binary || f.data.length === 0).length;
+    await until(() => textFrames() >= 2, 'two stray text frames');
     await sim.control.clearFaults();
-    const textFrames = session.frames.filter((f) => !f.binary).length;
-    assert.ok(textFrames >= 2, `text frames: ${textFrames}`);
-    const sent = (await sim.control.stats()).terminal.strayFramesSent - before;
-    assert.ok(sent >= 3);
-    const countAfterOff = session.frames.length;
-    await sleep(200);
-    assert.equal(session.frames.length, countAfterOff);
+    const sentWhenOff = (await sim.control.stats()).terminal.strayFramesSent;
+    assert.ok(sentWhenOff - before >= 3);
+    // Frames sent before the switch may still be on the wire: all of them arrive, then nothing.
+    await until(() => strayFrames() >= sentWhenOff - before, 'the stray frames already sent');
+    // Two server pings (150 ms apart) span ten 30 ms stray intervals with the fault off.
+    const pingsAtOff = session.pings;
+    await until(() => session.pings >= pingsAtOff + 2, 'two more pings');
+    assert.equal((await sim.control.stats()).terminal.strayFramesSent, sentWhenOff);
+    assert.equal(strayFrames(), sentWhenOff - before);
     session.ws.close();
     await session.closed;
   });
@@ -259,8 +276,7 @@ describe('terminal faults, switched on and off at run time', () => {
   test('malformed output frames are invalid UTF-8 while on, clean when off', async () => {
     await sim.control.patchFaults({ terminal: { malformedFrameRate: 1 } });
     const broken = await open(sim.tenantIds[1]!);
-    await sleep(100);
-    assert.ok(broken.frames.length >= 1);
+    await until(() => broken.frames.length >= 1, 'a first output frame');
     assert.ok(broken.frames.every((f) => f.data.includes(0xff)));
     assert.throws(() => new TextDecoder('utf-8', { fatal: true }).decode(broken.frames[0]!.data));
     broken.ws.close();
@@ -282,10 +298,14 @@ describe('terminal faults, switched on and off at run time', () => {
     // The TTY echo of the typed line comes at once; the command's own output is what waits.
     await session.waitForOutput('\r\nslow-answer\r\n');
     const answeredAt = session.frames.find((f) => f.data.toString().startsWith('slow-answer\r\n'))!.at;
-    assert.ok(answeredAt - sent >= 350, `answered after ${answeredAt - sent} ms`);
+    const slowMs = answeredAt - sent;
+    assert.ok(slowMs >= 350, `answered after ${slowMs} ms`);
     await sim.control.clearFaults();
+    const fastSent = Date.now();
     session.ws.send('echo fast-answer\r');
-    await session.waitForOutput('fast-answer\r\n', 300);
+    await session.waitForOutput('\r\nfast-answer\r\n');
+    const fastMs = Date.now() - fastSent;
+    assert.ok(fastMs * 2 < slowMs, `off: answered after ${fastMs} ms, on: ${slowMs} ms`);
     session.ws.close();
     await session.closed;
   });
