@@ -1,4 +1,14 @@
-import { PROFILES } from '../../config/profiles';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadShapeOf } from '../../config/load-shape';
+import { ROOT } from '../../scripts/lib/paths';
+
+/** Users in flight of a scenario's load profile, from its YAML (the one source of load shapes). */
+function loadUsers(scenario: string): number {
+  const shape = loadShapeOf(readFileSync(join(ROOT, 'scenarios', `${scenario}.yml`), 'utf8'), 'load');
+  if (!shape.ok) throw new Error(`scenarios/${scenario}.yml: ${shape.problem}`);
+  return shape.shape.usersPerStep;
+}
 
 /**
  * How long and how hard each figure loads the machine. The full bench is bounded to a few
@@ -32,11 +42,10 @@ export interface BenchPlan {
 }
 
 export function benchPlan(quick: boolean): BenchPlan {
-  const seed = PROFILES.load;
   return {
     quick,
-    llmUsers: seed.llm.vus,
-    chatUsers: seed.chat.vus,
+    llmUsers: loadUsers('llm-proxy'),
+    chatUsers: loadUsers('chat-sessions'),
     llmThinkMs: 200,
     chatThinkMs: 1000,
     fidelitySeconds: quick ? 3 : 12,

@@ -1,6 +1,7 @@
 import type { RunManifest } from '../manifest';
 import { type BaselineComparison, DELTA_HEADERS, deltaCells, formatNumber } from './baseline';
 import { type EndpointRow, type KeyFigures, keyFigures, type SummaryRow, type ValueRow } from './figures';
+import { guardedPercentile } from './limits';
 import type { LoadedRun, LoadedScenario } from './load';
 import { scenarioNotes } from './notes';
 import { type ThresholdRow, thresholdRows, verdictLabel } from './thresholds';
@@ -122,7 +123,14 @@ export const THRESHOLD_HEAD = ['metric', 'limit', 'measured', 'result', 'cause']
 
 /** One threshold's cells, shared by report.md and report.html. */
 export function thresholdCells(r: ThresholdRow): string[] {
-  return [r.measuredMetrics.join(', ') || r.check, r.limit, r.measured, verdictLabel(r), causeText(r)];
+  const judged = guardedPercentile(r.check)?.metric;
+  return [
+    judged ?? (r.measuredMetrics.join(', ') || r.check),
+    r.limit,
+    r.measured,
+    verdictLabel(r),
+    causeText(r),
+  ];
 }
 
 export function scenarioMarkdown(scenario: LoadedScenario): string {

@@ -280,7 +280,11 @@ export function thresholdRows(
       cause = 'credits';
     else if (rateLimited > 0 || (classes.length > 0 && classes.every((c) => c === 'rate limit')))
       cause = 'rate limit';
-    else cause = 'errors';
+    else {
+      cause = 'errors';
+      // A journey that failed says where it stopped (undefined where nothing counts steps).
+      causeDetail = lastStepReached(report, '');
+    }
     return { ...row, cause, causeDetail };
   });
 }
