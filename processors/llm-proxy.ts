@@ -148,7 +148,8 @@ function userVars(context: VUContext): UserVars | undefined {
 
 /** beforeScenario: settings to variables, the deadline, zeroed counters for the gate. */
 export function startLlmUser(context: VUContext, events: VUEvents, done: (error?: Error) => void): void {
-  context.vars.llmMode = 'off' satisfies LlmMode;
+  // A user that cannot run still passes the loop's think step once: it needs a valid duration.
+  Object.assign(context.vars, { llmMode: 'off' satisfies LlmMode, thinkTime: '0ms' });
   const result = loadConfig();
   const prompts = result.ok ? promptsOf(context) : undefined;
   const target = targetOf(context);
@@ -156,7 +157,7 @@ export function startLlmUser(context: VUContext, events: VUEvents, done: (error?
     reportOnce('the target (config.target, API_BASE_URL or -t) is not an http(s) URL');
   const loopMs = result.ok ? loopDurationMs(result.config.settings, context) : undefined;
   if (result.ok && loopMs === undefined)
-    reportOnce('no loop time: set LLM_DURATION or the environment variable loopDuration (e.g. "8s")');
+    reportOnce('no loop time: LLM_DURATION unset and the scenario variable loopDuration missing or not a duration (e.g. "8s")');
   if (!result.ok || !prompts || !target || loopMs === undefined) {
     count(events, LLM.configError);
     done();

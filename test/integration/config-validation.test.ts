@@ -135,7 +135,7 @@ const BAD_INPUTS: BadInput[] = [
   {
     name: 'env file with a broken line',
     names: ['--target', ':2:', 'NAME=value'],
-    rawFile: `WEB_BASE_URL=http://127.0.0.1:1\nthis is not a setting\n`,
+    rawFile: 'WEB_BASE_URL=http://web.agentteams.invalid\nthis is not a setting\n',
   },
   { name: 'faults that are not JSON', names: ['--sim-faults'], args: ['--sim-faults', '{broken'] },
   {
@@ -151,6 +151,24 @@ const BAD_INPUTS: BadInput[] = [
     scenario: 'container-provisioning',
   },
   { name: 'unknown command-line option', names: ['--turbo'], args: ['--turbo'] },
+  {
+    name: 'users per step not a number',
+    names: ['LLM_VUS', '"abc"', 'whole number'],
+    file: { LLM_VUS: 'abc' },
+    scenario: 'llm-proxy',
+  },
+  {
+    name: 'users per step of a fixture not a number',
+    names: ['FIXTURE_VUS', '"2.5"'],
+    file: { FIXTURE_VUS: '2.5' },
+  },
+  {
+    name: 'gate limit not a number',
+    names: ['LLM_OVERHEAD_P99_MS', '"fast"'],
+    file: { LLM_OVERHEAD_P99_MS: 'fast' },
+    scenario: 'llm-proxy',
+  },
+  { name: 'negative gate limit', names: ['GENERATOR_LAG_P99_MS'], file: { GENERATOR_LAG_P99_MS: '-5' } },
 ];
 
 describe('configuration is checked before any load (exit 2, setting named, nothing sent)', () => {
@@ -213,7 +231,7 @@ describe('remote-target guard', () => {
     const file = join(work, 'remote.env');
     writeFileSync(
       file,
-      `WEB_BASE_URL=https://staging.example.com\nAPI_BASE_URL=${server.url}\nTENANT_IDS=${TENANT}\nSERVICE_API_KEY=k-123456\n`,
+      `WEB_BASE_URL=https://staging.agentteams.invalid\nAPI_BASE_URL=${server.url}\nTENANT_IDS=${TENANT}\nSERVICE_API_KEY=k-123456\n`,
     );
     const before = server.requests();
     const result = await runCli(RUN_JS, [
@@ -225,9 +243,28 @@ describe('remote-target guard', () => {
       join(work, 'remote-out'),
     ]);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /WEB_BASE_URL: host "staging\.example\.com" is not loopback/);
+    assert.match(result.stderr, /WEB_BASE_URL: host "staging\.agentteams\.invalid" is not loopback/);
     assert.match(result.stderr, /LOADTEST_ALLOW_REMOTE=1/);
     assert.match(result.stderr, /LOADTEST_ALLOWED_HOSTS/);
+    assert.equal(server.requests(), before);
+  });
+
+  test('a non-loopback API_BASE_URL of the shell, without --target, is the target and is refused; no simulator', async () => {
+    const out = join(work, 'shell-remote-out');
+    const before = server.requests();
+    const result = await runCli(RUN_JS, ['--scenario', 'llm-proxy', '--out', out], {
+      env: {
+        API_BASE_URL: 'http://api.agentteams.invalid',
+        TENANT_IDS: TENANT,
+        SERVICE_API_KEY: 'k-123456',
+      },
+      timeoutMs: 30_000,
+    });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /API_BASE_URL: host "api\.agentteams\.invalid" is not loopback/);
+    assert.match(result.stderr, /nothing was sent/);
+    assert.doesNotMatch(result.stdout, /simulator up/, 'never silently replaced by the simulator');
+    assert.ok(!existsSync(out), 'no results written');
     assert.equal(server.requests(), before);
   });
 

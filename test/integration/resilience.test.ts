@@ -14,6 +14,11 @@ import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
  * content type, empty bodies, connection resets and bodies slower than the request timeout (the
  * terminal: stray and malformed frames and reset upgrades). The run must end normally (exit 0 or 1:
  * a gate may fail, the worker may not), write its --output JSON, and count each failure by cause.
+ *
+ * A request without an answer (reset, timeout) never reaches afterResponse: Artillery counts it as
+ * `errors.<code>` and ends that user, after the scenario's onError hook has counted its cause. So
+ * the errors Artillery counts are transport errors only (a processor that threw would show up
+ * there by its message), and every attempt is a success or a failure by cause.
  */
 
 const RUN_TIMEOUT_MS = 120_000;
@@ -105,10 +110,47 @@ function assertSurvived(result: ArtilleryRunResult, outputPath: string): void {
   assert.match(result.stdout, /Summary report/, 'Artillery printed its summary');
 }
 
-/** Errors Artillery counted itself: a processor that threw (its message), not a counted cause. */
+const errorCounters = (result: ArtilleryRunResult): Array<[string, number]> =>
+  Object.entries(result.report?.aggregate.counters ?? {}).filter(([name]) => name.startsWith('errors.'));
+
+/** Errors Artillery counted that are not transport errors (`errors.ECONNRESET`, `errors.ETIMEDOUT`): a processor that threw. */
 function uncaughtErrors(result: ArtilleryRunResult): string[] {
-  return Object.keys(result.report?.aggregate.counters ?? {}).filter((name) => name.startsWith('errors.'));
+  return errorCounters(result)
+    .map(([name]) => name)
+    .filter((name) => !/^errors\.E[A-Z0-9_]+$/.test(name));
 }
+
+/** Requests that got no answer, as Artillery counted them (each ended its user). */
+const transportErrors = (result: ArtilleryRunResult): number =>
+  errorCounters(result).reduce((sum, [, n]) => sum + n, 0);
+
+/**
+ * The books balance: every attempt is a success or a failure by cause, and every transport error
+ * Artillery counted is a `connection_error` or `timeout` failure of the area.
+ */
+function assertCountsBalance(result: ArtilleryRunResult, area: string, attempts = `${area}.attempts`): void {
+  const counted = causes(result, area);
+  assert.ok(counter(result, attempts) > 0, `${attempts} counted\n${explain(result)}`);
+  assert.equal(
+    counter(result, attempts),
+    counter(result, `${area}.success`) + counter(result, `${area}.failures`),
+    `${attempts} = ${area}.success + ${area}.failures (${counted})`,
+  );
+  assert.ok(transportErrors(result) > 0, `resets and timeouts reached Artillery as errors.*\n${explain(result)}`);
+  assert.equal(
+    counter(result, `${area}.failures.connection_error`) + counter(result, `${area}.failures.timeout`),
+    transportErrors(result),
+    `each of Artillery's errors.* (${JSON.stringify(errorCounters(result))}) is a failure by cause (${counted})`,
+  );
+}
+
+/**
+ * Users arriving through the whole rotation (one-shot counts would all have ended at their first
+ * reset or timeout, long before the last fault step): plain Artillery's --overrides of the phases.
+ */
+const spreadUsers = (users: number, seconds: number) => ({
+  config: { phases: [{ name: 'resilience-users', arrivalCount: users, duration: seconds }] },
+});
 
 function causes(result: ArtilleryRunResult, area: string): string {
   const counters = result.report?.aggregate.counters ?? {};
@@ -126,6 +168,8 @@ interface HttpCase {
   steps: FaultStep[];
   seedTenants: number;
   env: (sim: SimulatorHandle) => Record<string, string | undefined>;
+  /** `--overrides` (users and their arrival). */
+  overrides: unknown;
   /** Causes that must have been counted. */
   expectCauses: string[];
 }
@@ -143,11 +187,12 @@ const CASES: HttpCase[] = [
       SERVICE_API_KEY: sim.serviceApiKey,
       TENANT_IDS: sim.tenantIds.join(','),
       API_BEARER_TOKEN: undefined,
-      LLM_VUS: '4',
+      LLM_VUS: undefined,
       LLM_DURATION: '7s',
       LLM_THINK_TIME: '20ms',
       LLM_REQUEST_TIMEOUT: REQUEST_TIMEOUT,
     }),
+    overrides: spreadUsers(24, 6),
     expectCauses: ['malformed_body', 'connection_error', 'timeout'],
   },
   {
@@ -164,7 +209,9 @@ const CASES: HttpCase[] = [
       CHAT_REQUEST_TIMEOUT: REQUEST_TIMEOUT,
       CHAT_MIX: undefined,
       CHAT_MESSAGES_FILE: undefined,
+      CHAT_VUS: undefined,
     }),
+    overrides: spreadUsers(24, 6),
     expectCauses: ['malformed_body', 'connection_error', 'timeout'],
   },
   {
@@ -180,11 +227,12 @@ const CASES: HttpCase[] = [
       API_JWT_SECRET: sim.jwtSecret,
       ADMIN_JWT: undefined,
       CONTAINER_MODE: 'warm',
-      CONTAINER_VUS: '3',
+      CONTAINER_VUS: undefined,
       CONTAINER_DURATION: '7s',
       CONTAINER_THINK_TIME: '20ms',
       CONTAINER_REQUEST_TIMEOUT: REQUEST_TIMEOUT,
     }),
+    overrides: spreadUsers(18, 6),
     expectCauses: ['malformed_body', 'connection_error', 'timeout'],
   },
 ];
@@ -202,6 +250,7 @@ describe('broken answers never crash a worker', () => {
           environment: 'smoke',
           outputPath,
           timeoutMs: RUN_TIMEOUT_MS,
+          overrides: c.overrides,
           env: { LOADTEST_RUN_ID: `resilience-${c.scenario}`, ...c.env(sim) },
         });
         const served = await rotation.stop();
@@ -212,6 +261,7 @@ describe('broken answers never crash a worker', () => {
             `${c.area}.failures.${cause} not counted; counted: ${causes(result, c.area)}; faults served per step: ${JSON.stringify([...served])}\n${explain(result)}`,
           );
         assert.deepEqual(uncaughtErrors(result), [], `errors Artillery caught itself\n${explain(result)}`);
+        assertCountsBalance(result, c.area);
       } finally {
         await sim.stop();
       }
@@ -238,10 +288,12 @@ describe('broken answers never crash a worker', () => {
           environment: 'smoke',
           outputPath,
           timeoutMs: RUN_TIMEOUT_MS,
+          // Thirty onboardings (one per user): enough that some meet each fault.
+          overrides: { config: { phases: [{ name: 'onboardings', arrivalCount: 30, duration: 1 }] } },
           env: {
             WEB_BASE_URL: sim.webUrl,
             LOADTEST_RUN_ID: `resilience-signup-${authKind}`,
-            SIGNUP_VUS: '30',
+            SIGNUP_VUS: undefined,
             SIGNUP_REQUEST_TIMEOUT: '5s',
           },
         });
@@ -343,7 +395,8 @@ describe('broken answers never crash a worker', () => {
         counter(result, 'terminal.connect_failures') > 0,
         'reset upgrades counted as connect failures',
       );
-      assert.deepEqual(uncaughtErrors(result), [], `errors Artillery caught itself\n${explain(result)}`);
+      // The sockets are the processor's own (no Artillery engine request): Artillery counts no error at all.
+      assert.deepEqual(errorCounters(result), [], `errors Artillery caught itself\n${explain(result)}`);
     } finally {
       await sim.stop();
     }

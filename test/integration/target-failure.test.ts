@@ -17,6 +17,8 @@ import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
  */
 
 const SUCCESS_CHECK = 'llm.success / llm.attempts';
+/** Users of the runs whose target is killed. */
+const USERS = 3;
 
 let work: string;
 before(() => {
@@ -66,12 +68,14 @@ describe('the target dies mid-run', () => {
         environment: 'smoke',
         outputPath,
         timeoutMs: 120_000,
+        // Plain Artillery takes the user count from the phases: three users, as a user would write it.
+        overrides: { config: { phases: [{ name: 'llm-users', arrivalCount: USERS, duration: 1 }] } },
         env: {
           API_BASE_URL: sim.apiUrl,
           SERVICE_API_KEY: sim.serviceApiKey,
           TENANT_IDS: sim.tenantIds.join(','),
           API_BEARER_TOKEN: undefined,
-          LLM_VUS: '3',
+          LLM_VUS: undefined,
           LLM_DURATION: '8s',
           LLM_THINK_TIME: '50ms',
           LLM_REQUEST_TIMEOUT: '2s',
@@ -91,6 +95,25 @@ describe('the target dies mid-run', () => {
         counter(result, 'llm.failures.connection_error') > 0,
         `the cause is counted: ${JSON.stringify(result.report?.aggregate.counters)}`,
       );
+      // Artillery ends a user at its first transport error: every user ended that way, each error
+      // is Artillery's own errors.<code> and the suite's cause, and no attempt went uncounted.
+      const counters = result.report?.aggregate.counters ?? {};
+      const transportErrors = Object.entries(counters)
+        .filter(([name]) => name.startsWith('errors.'))
+        .reduce((sum, [, n]) => sum + n, 0);
+      assert.equal(counter(result, 'vusers.created'), USERS);
+      assert.equal(counter(result, 'vusers.failed'), USERS, 'no user outlived the target');
+      assert.equal(transportErrors, USERS, `one transport error per user: ${JSON.stringify(counters)}`);
+      assert.equal(
+        counter(result, 'llm.failures.connection_error') + counter(result, 'llm.failures.timeout'),
+        transportErrors,
+        'each transport error is counted by cause',
+      );
+      assert.equal(
+        counter(result, 'llm.attempts'),
+        counter(result, 'llm.success') + counter(result, 'llm.failures'),
+        'attempts = successes + failures (transport errors included)',
+      );
       const failed = result.ensure.filter((v) => !v.ok).map((v) => v.check);
       assert.ok(
         failed.some((c) => c.startsWith(SUCCESS_CHECK)),
@@ -105,7 +128,7 @@ describe('the target dies mid-run', () => {
     const sim = await startSimulator({ seedTenants: 2 });
     const out = join(work, 'runner-killed');
     try {
-      const file = targetFile('killed', sim, { LLM_VUS: '3', LLM_DURATION: '8s', LLM_REQUEST_TIMEOUT: '2s' });
+      const file = targetFile('killed', sim, { LLM_VUS: String(USERS), LLM_DURATION: '8s', LLM_REQUEST_TIMEOUT: '2s' });
       const running = runCli(RUN_JS, ['--target', file, '--scenario', 'llm-proxy', '--out', out], {
         timeoutMs: 150_000,
       });
@@ -120,8 +143,16 @@ describe('the target dies mid-run', () => {
       assert.equal(record?.outcome, 'threshold-failed', JSON.stringify(record));
       assert.match(record?.reason ?? '', /llm\.success/);
       assert.ok(manifest.endedAt, 'the manifest is complete');
+      assert.equal(record?.vus, USERS, 'LLM_VUS of the target file, applied by the runner');
       const output = readJson<ArtilleryReport>(join(out, 'llm-proxy', 'output.json'));
-      assert.ok((output.aggregate.counters['llm.failures.connection_error'] ?? 0) > 0);
+      const counters = output.aggregate.counters;
+      assert.equal(counters['vusers.created'], USERS, 'exactly LLM_VUS users ran');
+      assert.ok((counters['llm.failures.connection_error'] ?? 0) > 0);
+      assert.equal(
+        counters['llm.attempts'],
+        (counters['llm.success'] ?? 0) + (counters['llm.failures'] ?? 0),
+        'attempts = successes + failures (transport errors included)',
+      );
       const ensure = readJson<EnsureFile>(join(out, 'llm-proxy', 'ensure.json'));
       assert.ok(ensure.verdicts.some((v) => !v.ok && v.check.startsWith(SUCCESS_CHECK)));
       const report = readFileSync(join(out, 'report.md'), 'utf8');

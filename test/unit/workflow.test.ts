@@ -158,7 +158,7 @@ const toolingNode = (
 ).dependencies.node!;
 
 describe('one supported Node everywhere', () => {
-  test('the pinned `node` package is Node 24, above the floor in engines and Artillery's', () => {
+  test('the pinned `node` package is Node 24, above the engines floor (Artillery needs 22.18)', () => {
     assert.match(toolingNode, /^24\.\d+\.\d+$/);
     const engines = (
       JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }
