@@ -42,7 +42,7 @@ export default defineConfig({
   outDir: 'dist',
   format: ['cjs'],
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   bundle: true,
   // Runtime dependencies stay external: Artillery's bundler (Fargate, Lambda) ships node_modules.
   skipNodeModulesBundle: true,

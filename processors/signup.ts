@@ -7,7 +7,13 @@ import { count, countFailure, type FailureCause, observe } from './lib/metrics';
 import { answerMs, markSent, toWebAnswer } from './lib/web/artillery-answer';
 import { classifyChatAnswer } from './lib/web/chat';
 import { parseJson } from './lib/web/schemas';
-import { prepareWebUser, type SessionStepFailure } from './lib/web/session-hooks';
+import {
+  prepareWebUser,
+  SESSION_REQUEST_NAMES,
+  type SessionStepFailure,
+  sessionTransportError,
+  transportFailureOf,
+} from './lib/web/session-hooks';
 import { type SignupRunSettings, signupRunSettings } from './lib/web/signup-settings';
 import { WEB_SESSION_EMITTED_METRICS } from './lib/web-session';
 

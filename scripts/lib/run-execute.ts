@@ -72,6 +72,9 @@ function gitState(): RunManifest['git'] {
   }
 }
 
+/** The shared Artillery config that adds publish-metrics to any scenario (docs/METRICS.md). */
+export const PUBLISH_METRICS_CONFIG = join(ROOT, 'observability', 'artillery', 'publish-metrics.yml');
+
 const display = (path: string) => {
   const rel = relative(ROOT, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
@@ -416,6 +419,10 @@ async function runScenario(
           ? { PUBLISH_METRICS_TYPE: 'influxdb-statsd' }
           : {}),
       },
+      // publish-metrics is one shared config file, merged into the scenario by Artillery itself.
+      ...(plan.env.PUBLISH_METRICS_TYPE || plan.env.STATSD_HOST
+        ? { extraArgs: ['--config', PUBLISH_METRICS_CONFIG] }
+        : {}),
       outputPath: join(dir, 'output.json'),
       timeoutMs: planned.timeoutMs,
       onLine: (line) => periods.feed(line),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Faults, MalformedKind, RouteFamily, RouteFault } from '../../simulator/src/control-types';
-import { type ArtilleryRunResult, counter, explain, runArtillery } from '../helpers/artillery';
+import { type ArtilleryRunResult, counter, explain, runArtillery, summary } from '../helpers/artillery';
 import { scenarioPath } from '../helpers/paths';
 import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
 
@@ -36,15 +36,19 @@ const malformedStep = (kind: MalformedKind): FaultStep => ({
   label: kind,
   fault: { malformedRate: 0.3, malformedKind: kind, resetRate: RESET_RATE },
 });
-/** Bodies trickled out over longer than the scenario's request timeout (set to REQUEST_TIMEOUT). */
+/** The scenarios' request timeout in these runs (their `*_REQUEST_TIMEOUT` setting). */
 const REQUEST_TIMEOUT = '700ms';
-const slowStep: FaultStep = { label: 'slow-body', fault: { slowBodyMs: 1500, resetRate: RESET_RATE } };
-
+const SLOW_MS = 1500;
 /**
- * The simulator's container routes do not trickle bodies (slowBodyMs is counted but not applied
- * there): a late answer stands in for the slow body, so the timeout cause is still exercised.
+ * Headers and a first chunk at once, the rest of the body trickled over SLOW_MS. Artillery's
+ * engine times a request to its response headers (got's `timeout.response`), so a trickled body
+ * is no timeout: it is read whole, late, and its latency says so. No resets in this step, so that
+ * every slow body is read to its end.
  */
-const lateStep: FaultStep = { label: 'late-answer', fault: { delayMs: 1500, resetRate: RESET_RATE } };
+const slowStep: FaultStep = { label: 'slow-body', fault: { slowBodyMs: SLOW_MS } };
+
+/** An answer later than the request timeout: the engine gives up, a `timeout` failure. */
+const lateStep: FaultStep = { label: 'late-answer', fault: { delayMs: SLOW_MS, resetRate: RESET_RATE } };
 
 const ALL_KINDS: MalformedKind[] = ['html', 'truncated-json', 'wrong-content-type', 'empty'];
 
@@ -172,6 +176,8 @@ interface HttpCase {
   overrides: unknown;
   /** Causes that must have been counted. */
   expectCauses: string[];
+  /** The latency histogram that must show the trickled bodies (cases with a slow-body step). */
+  slowLatency?: string;
 }
 
 const CASES: HttpCase[] = [
@@ -180,7 +186,7 @@ const CASES: HttpCase[] = [
     families: ['llm'],
     area: 'llm',
     // missing-usage is an LLM-only kind: a 200 without the usage block the billing relies on.
-    steps: [...ALL_KINDS.map(malformedStep), malformedStep('missing-usage'), slowStep],
+    steps: [...ALL_KINDS.map(malformedStep), malformedStep('missing-usage'), slowStep, lateStep],
     seedTenants: 3,
     env: (sim) => ({
       API_BASE_URL: sim.apiUrl,
@@ -194,12 +200,13 @@ const CASES: HttpCase[] = [
     }),
     overrides: spreadUsers(24, 6),
     expectCauses: ['malformed_body', 'connection_error', 'timeout'],
+    slowLatency: 'llm.latency_ms',
   },
   {
     scenario: 'chat-sessions',
     families: ['chat'],
     area: 'chat',
-    steps: [...ALL_KINDS.map(malformedStep), slowStep],
+    steps: [...ALL_KINDS.map(malformedStep), slowStep, lateStep],
     seedTenants: 0,
     env: (sim) => ({
       WEB_BASE_URL: sim.webUrl,
@@ -239,7 +246,7 @@ const CASES: HttpCase[] = [
 
 describe('broken answers never crash a worker', () => {
   for (const c of CASES) {
-    it(`${c.scenario}: ${c.steps.map((s) => s.label).join(', ')} and resets are counted by cause`, async () => {
+    it(`${c.scenario}: ${c.steps.map((s) => s.label).join(', ')} and resets are counted by cause`, async (t) => {
       const sim = await startSimulator({ seedTenants: c.seedTenants, args: ['--rate-limit', '100000'] });
       const outputPath = join(outDir, `${c.scenario}.json`);
       try {
@@ -262,6 +269,16 @@ describe('broken answers never crash a worker', () => {
           );
         assert.deepEqual(uncaughtErrors(result), [], `errors Artillery caught itself\n${explain(result)}`);
         assertCountsBalance(result, c.area);
+        if (c.slowLatency) {
+          assert.ok((served.get(slowStep.label) ?? 0) > 0, `slow bodies were served: ${JSON.stringify([...served])}`);
+          const max = summary(result, c.slowLatency)?.max ?? 0;
+          assert.ok(max >= SLOW_MS * 0.8, `a trickled body is measured whole: ${c.slowLatency}.max = ${max}`);
+        }
+        t.diagnostic(
+          `users ${counter(result, 'vusers.created')} (${counter(result, 'vusers.failed')} ended by an error); ` +
+            `${c.area}.attempts ${counter(result, `${c.area}.attempts`)} = success ${counter(result, `${c.area}.success`)} + ` +
+            `failures ${counter(result, `${c.area}.failures`)} (${causes(result, c.area)}); errors.* ${JSON.stringify(errorCounters(result))}`,
+        );
       } finally {
         await sim.stop();
       }

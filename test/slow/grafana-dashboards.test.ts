@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { influxField, readScenarioChecks, staleDashboards } from '../../scripts/lib/report/grafana';
 import { percentileLimit } from '../../scripts/lib/report/limits';
 import { Influxd, type InfluxSeries, influxdAvailable } from '../fixtures/metrics/influxd';
-import { OBSERVABILITY } from '../fixtures/metrics/plugins-block';
+import { OBSERVABILITY } from '../fixtures/metrics/publish-metrics-config';
 import { reporterDatagrams } from '../fixtures/metrics/reporter';
 import { scenarioEmittedMetrics, statsPayload } from '../fixtures/metrics/scenario-metrics';
 import {
