@@ -73,7 +73,8 @@ export function loadShapeOf(scriptText: string, profile: ProfileName | undefined
     usersPerStep = Math.max(usersPerStep, users);
     steps++;
   }
-  if (!Number.isFinite(phasesMs)) return { ok: false, problem: 'a phase duration or pause is not a duration' };
+  if (!Number.isFinite(phasesMs))
+    return { ok: false, problem: 'a phase duration or pause is not a duration' };
 
   let loopDurationMs: number | undefined;
   if (variables.loopDuration !== undefined) {
@@ -82,7 +83,10 @@ export function loadShapeOf(scriptText: string, profile: ProfileName | undefined
         ? variables.loopDuration * 1000
         : parseDurationMs(String(variables.loopDuration));
     if (loopDurationMs === undefined)
-      return { ok: false, problem: `variables.loopDuration is not a duration: ${String(variables.loopDuration)}` };
+      return {
+        ok: false,
+        problem: `variables.loopDuration is not a duration: ${String(variables.loopDuration)}`,
+      };
   }
   return { ok: true, shape: { usersPerStep, steps, loopDurationMs, phasesMs } };
 }

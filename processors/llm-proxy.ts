@@ -157,7 +157,9 @@ export function startLlmUser(context: VUContext, events: VUEvents, done: (error?
     reportOnce('the target (config.target, API_BASE_URL or -t) is not an http(s) URL');
   const loopMs = result.ok ? loopDurationMs(result.config.settings, context) : undefined;
   if (result.ok && loopMs === undefined)
-    reportOnce('no loop time: LLM_DURATION unset and the scenario variable loopDuration missing or not a duration (e.g. "8s")');
+    reportOnce(
+      'no loop time: LLM_DURATION unset and the scenario variable loopDuration missing or not a duration (e.g. "8s")',
+    );
   if (!result.ok || !prompts || !target || loopMs === undefined) {
     count(events, LLM.configError);
     done();

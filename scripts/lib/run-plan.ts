@@ -5,11 +5,11 @@ import { type LoadShape, loadShapeOf } from '../../config/load-shape';
 import { PROFILE_NAMES, type ProfileName } from '../../config/profiles';
 import { RUN_ID } from '../../config/settings/common';
 import { checkSettings } from '../../config/settings/index';
-import { parseEnvFile } from './env-file';
 import { missingSettings } from '../../plugins/artillery-plugin-agentteams/src/requirements';
+import { parseEnvFile } from './env-file';
 import { remoteTargetProblems } from './remote-guard';
-import { scenarioOverrides } from './scenario-overrides';
 import { parseRunOptions, type RunOptions } from './run-options';
+import { scenarioOverrides } from './scenario-overrides';
 import {
   DEFAULT_CHROMIUM_PATH,
   defaultSmokeScenarios,
@@ -29,7 +29,10 @@ export interface RunPlan {
    * The bundled simulator, an env file (`--target x.env`), or the shell's own `*_BASE_URL` variables
    * (a real platform named without --target: never silently replaced by the simulator).
    */
-  target: { kind: 'simulator' } | { kind: 'env-file'; file: string } | { kind: 'environment'; names: string[] };
+  target:
+    | { kind: 'simulator' }
+    | { kind: 'env-file'; file: string }
+    | { kind: 'environment'; names: string[] };
   /** Raw settings (strings) handed to Artillery: the target file over the process environment. */
   env: Record<string, string>;
   /** Parsed settings (after the schema), for the manifest. */
@@ -89,7 +92,9 @@ const ONE_SHOT_USER_MS = 1_000;
 export function expectedDurationMs(shape: LoadShape, loopOverrideMs?: number): number {
   const loop = loopOverrideMs ?? shape.loopDurationMs;
   const work =
-    loop !== undefined ? Math.max(loop, shape.phasesMs) : shape.phasesMs + shape.usersPerStep * shape.steps * ONE_SHOT_USER_MS;
+    loop !== undefined
+      ? Math.max(loop, shape.phasesMs)
+      : shape.phasesMs + shape.usersPerStep * shape.steps * ONE_SHOT_USER_MS;
   return work + STARTUP_MS;
 }
 
@@ -290,7 +295,10 @@ export function planRun(argv: string[], processEnv: NodeJS.ProcessEnv, cwd = pro
       scenarios: scenarios.map((entry) => {
         const shape = shapeOf.get(entry.name)!;
         const loopSetting = entry.durationSetting ? settings[entry.durationSetting] : undefined;
-        const expectedMs = expectedDurationMs(shape, typeof loopSetting === 'number' ? loopSetting : undefined);
+        const expectedMs = expectedDurationMs(
+          shape,
+          typeof loopSetting === 'number' ? loopSetting : undefined,
+        );
         return {
           entry,
           expectedMs,

@@ -40,7 +40,9 @@ export function scenarioOverrides(request: OverrideRequest): ScenarioOverrides {
   const vusText = request.vusSetting ? request.env[request.vusSetting] : undefined;
   if (request.vusSetting && vusText !== undefined && vusText !== '') {
     if (!/^\d+$/.test(vusText) || Number(vusText) < 1)
-      problems.push(`${request.vusSetting}: must be a whole number of users, at least 1 (got ${JSON.stringify(vusText)})`);
+      problems.push(
+        `${request.vusSetting}: must be a whole number of users, at least 1 (got ${JSON.stringify(vusText)})`,
+      );
     else {
       const phases = vusOverrides(
         request.scriptText,
@@ -49,14 +51,18 @@ export function scenarioOverrides(request: OverrideRequest): ScenarioOverrides {
         `${request.vusSetting}=${vusText}`,
       ) as { config: Record<string, unknown> } | undefined;
       if (phases) config = { ...config, ...phases.config };
-      else problems.push(`${request.vusSetting}: the ${request.profile} phases of ${request.scenario} have no arrivalCount to set`);
+      else
+        problems.push(
+          `${request.vusSetting}: the ${request.profile} phases of ${request.scenario} have no arrivalCount to set`,
+        );
     }
   }
 
   const conditions = ensureConditionsOf(request.scriptText);
   const limits = applyLimitSettings(conditions, request.scenario, request.env);
   problems.push(...limits.problems);
-  if (Object.keys(limits.applied).length > 0) config = { ...config, ensure: { conditions: limits.conditions } };
+  if (Object.keys(limits.applied).length > 0)
+    config = { ...config, ensure: { conditions: limits.conditions } };
 
   return {
     overrides: Object.keys(config).length > 0 ? { config } : undefined,

@@ -86,7 +86,11 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
   scenario('signup-tenant-chat', 'signup', { vusSetting: 'SIGNUP_VUS' }),
   // In `npm start` with one browser (smoke): a Chromium page costs about a core for ~10 s.
   scenario('signup-browser', 'signup', { browser: true, vusSetting: 'BROWSER_VUS' }),
-  scenario('chat-sessions', 'chat', { simulator: { seedTenants: 5, args: [] }, vusSetting: 'CHAT_VUS', durationSetting: 'CHAT_DURATION' }),
+  scenario('chat-sessions', 'chat', {
+    simulator: { seedTenants: 5, args: [] },
+    vusSetting: 'CHAT_VUS',
+    durationSetting: 'CHAT_DURATION',
+  }),
   scenario('terminal-ws', 'terminal', {
     vusSetting: 'WS_VUS',
     durationSetting: 'WS_DURATION',

@@ -46,7 +46,10 @@ function urlsOfEnvFile(path: string): Record<string, string> {
  * this test process started. Values that are not URLs (a deliberately malformed setting under
  * test) are left to the code under test, which must refuse them before sending anything.
  */
-export function assertStartedTargets(env: Record<string, string | undefined>, args: readonly string[] = []): void {
+export function assertStartedTargets(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+): void {
   const named: Array<[string, string]> = [];
   for (const name of TARGET_SETTINGS) {
     const value = env[name];

@@ -52,7 +52,12 @@ describe('load shapes come from the scenario YAML', () => {
     assert.deepEqual(loadShapeOf(STEPPED, 'load'), loadShapeOf(STEPPED, undefined));
     const stress = loadShapeOf(STEPPED, 'stress');
     assert.ok(stress.ok);
-    assert.deepEqual(stress.shape, { usersPerStep: 100, steps: 3, loopDurationMs: 900_000, phasesMs: 601_000 });
+    assert.deepEqual(stress.shape, {
+      usersPerStep: 100,
+      steps: 3,
+      loopDurationMs: 900_000,
+      phasesMs: 601_000,
+    });
     // The loop time decides; an override of it replaces the YAML's.
     assert.equal(expectedDurationMs(stress.shape), 906_000);
     assert.equal(expectedDurationMs(stress.shape, 60_000), 607_000);
@@ -60,9 +65,15 @@ describe('load shapes come from the scenario YAML', () => {
 
   test('a shape that cannot be read is a problem, not a guess', () => {
     assert.equal(loadShapeOf('config: {}', 'smoke').ok, false);
-    const templated = loadShapeOf('config:\n  phases:\n    - arrivalCount: "{{ $env.X }}"\n      duration: 1\n', undefined);
+    const templated = loadShapeOf(
+      'config:\n  phases:\n    - arrivalCount: "{{ $env.X }}"\n      duration: 1\n',
+      undefined,
+    );
     assert.equal(templated.ok, false);
-    const badLoop = loadShapeOf('config:\n  phases: [{arrivalCount: 1, duration: 1}]\n  variables: {loopDuration: soon}\n', undefined);
+    const badLoop = loadShapeOf(
+      'config:\n  phases: [{arrivalCount: 1, duration: 1}]\n  variables: {loopDuration: soon}\n',
+      undefined,
+    );
     assert.equal(badLoop.ok, false);
   });
 });
@@ -85,10 +96,18 @@ describe('runner-only settings reach Artillery as --overrides', () => {
       config.phases.map((p) => p.arrivalCount ?? p.pause),
       [7, 299, 7, 299, 7],
     );
-    assert.equal(config.ensure.conditions[1]!.expression, 'llm.proxy_overhead_ms.count < 20 or llm.proxy_overhead_ms.p99 < 300');
+    assert.equal(
+      config.ensure.conditions[1]!.expression,
+      'llm.proxy_overhead_ms.count < 20 or llm.proxy_overhead_ms.p99 < 300',
+    );
     assert.deepEqual(result.limits, { LLM_OVERHEAD_P99_MS: 300 });
 
-    const untouched = scenarioOverrides({ scriptText: STEPPED, scenario: 'llm-proxy', profile: 'smoke', env: {} });
+    const untouched = scenarioOverrides({
+      scriptText: STEPPED,
+      scenario: 'llm-proxy',
+      profile: 'smoke',
+      env: {},
+    });
     assert.equal(untouched.overrides, undefined);
 
     const bad = scenarioOverrides({
@@ -123,7 +142,11 @@ describe('the runner sends load only where the user pointed it', () => {
       SERVICE_API_KEY: 'k-123456',
     });
     assert.equal(remote.ok, false);
-    if (!remote.ok) assert.match(remote.problems.join('\n'), /API_BASE_URL: host "api\.agentteams\.invalid" is not loopback/);
+    if (!remote.ok)
+      assert.match(
+        remote.problems.join('\n'),
+        /API_BASE_URL: host "api\.agentteams\.invalid" is not loopback/,
+      );
 
     const local = planRun(['--scenario', fixture, '--out', join(work, 'c')], {
       API_BASE_URL: 'http://127.0.0.1:9',
@@ -148,6 +171,10 @@ describe('the runner sends load only where the user pointed it', () => {
       SERVICE_API_KEY: 'k-123456',
     });
     assert.equal(faults.ok, false);
-    if (!faults.ok) assert.match(faults.problems.join('\n'), /--sim-faults: only applies to the simulator, but API_BASE_URL/);
+    if (!faults.ok)
+      assert.match(
+        faults.problems.join('\n'),
+        /--sim-faults: only applies to the simulator, but API_BASE_URL/,
+      );
   });
 });

@@ -17,7 +17,10 @@ import {
  */
 describe('test target guard', () => {
   test('refuses a target no test started, by setting, -t and env file', () => {
-    assert.throws(() => assertStartedTargets({ WEB_BASE_URL: 'http://localhost:3000' }), /WEB_BASE_URL=http:\/\/localhost:3000/);
+    assert.throws(
+      () => assertStartedTargets({ WEB_BASE_URL: 'http://localhost:3000' }),
+      /WEB_BASE_URL=http:\/\/localhost:3000/,
+    );
     assert.throws(() => assertStartedTargets({}, ['-t', 'http://127.0.0.1:8080']), /-t=/);
     const dir = mkdtempSync(join(tmpdir(), 'targets-'));
     try {
@@ -31,7 +34,9 @@ describe('test target guard', () => {
 
   test('accepts a started server until it is stopped', () => {
     registerStartedTarget('http://127.0.0.1:45678/');
-    assert.doesNotThrow(() => assertStartedTargets({ API_BASE_URL: 'http://127.0.0.1:45678' }, ['-t', 'http://127.0.0.1:45678/x']));
+    assert.doesNotThrow(() =>
+      assertStartedTargets({ API_BASE_URL: 'http://127.0.0.1:45678' }, ['-t', 'http://127.0.0.1:45678/x']),
+    );
     forgetStartedTarget('http://127.0.0.1:45678');
     assert.throws(() => assertStartedTargets({ API_BASE_URL: 'http://127.0.0.1:45678' }));
   });

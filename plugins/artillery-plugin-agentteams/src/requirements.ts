@@ -27,7 +27,10 @@ export const REQUIRED_SETTINGS: Record<Area, readonly Requirement[]> = {
   chat: [],
   terminal: [
     { anyOf: ['WS_TENANT_IDS', 'TENANT_IDS'], why: 'tenant UUIDs whose terminals are opened' },
-    { anyOf: ['WEB_BASE_URL'], why: "the web app's origin, sent as Origin: the API accepts terminal sockets only from it" },
+    {
+      anyOf: ['WEB_BASE_URL'],
+      why: "the web app's origin, sent as Origin: the API accepts terminal sockets only from it",
+    },
     {
       anyOf: ['SERVICE_API_KEY', 'API_BEARER_TOKEN'],
       why: 'credentials for the terminal WebSocket upgrade',

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { GENERATOR_EMITTED_METRICS } from '../../../plugins/artillery-plugin-agentteams/src/health';
 import { metricsOf } from '../report/thresholds';
 import type { ScriptValidator } from './artillery-schema';
 import { EmittableMetrics } from './metrics';
 import { Script, type ScriptShape } from './script-shape';
-import { GENERATOR_EMITTED_METRICS } from '../../../plugins/artillery-plugin-agentteams/src/health';
 
 /** Hook names that refer to processor functions, wherever they appear in a script. */
 const FUNCTION_KEYS = [
@@ -162,7 +162,8 @@ export function validateScenarioFile(
 
   // The suite's plugin samples the generator in every worker: its metrics exist in every run of a
   // scenario that lists it.
-  const pluginMetrics = script.config.plugins && 'agentteams' in script.config.plugins ? GENERATOR_EMITTED_METRICS : [];
+  const pluginMetrics =
+    script.config.plugins && 'agentteams' in script.config.plugins ? GENERATOR_EMITTED_METRICS : [];
   const emittable = new EmittableMetrics([...(declared ?? []), ...pluginMetrics]);
   const ensure = script.config.ensure;
   const checks = [
