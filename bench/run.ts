@@ -3,7 +3,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../scripts/lib/paths';
 import { makeRedactor } from '../scripts/lib/redact';
-import { type ArtilleryMeasurement, measureArtillery } from './lib/artillery-point';
+import { type ArtilleryMeasurement, measureArtillery, usersOverrides } from './lib/artillery-point';
 import { measureCapacity } from './lib/figures/capacity';
 import { measureCeiling } from './lib/figures/ceiling';
 import { measureFidelity } from './lib/figures/fidelity';
@@ -166,7 +166,8 @@ async function main(): Promise<number> {
         llmAt100 ??
         (await measureArtillery(bench, {
           scenario: 'scenarios/llm-proxy.yml',
-          env: { LLM_VUS: String(plan.llmUsers), LLM_DURATION: `${plan.ceilingSeconds}s` },
+          env: { LLM_DURATION: `${plan.ceilingSeconds}s` },
+          overrides: usersOverrides(plan.llmUsers, 'llm users'),
           clientMetric: 'llm.latency_ms',
           serverRoute: 'api.completions',
           serverFamily: 'llm',

@@ -22,8 +22,11 @@ import type { BenchTarget } from './target';
 export interface ArtilleryLoad {
   /** Path of the scenario, relative to the repository root. */
   scenario: string;
-  /** Variables on top of the target's (durations, users, mix). */
+  /** Variables on top of the target's (loop time, mix): the settings the processors read. */
   env: Record<string, string>;
+  /** Artillery's `--environment` (the YAML's load profile to start from), when not the top level. */
+  environment?: string;
+  /** `--overrides`: users per step are changed there, the one way the YAML's numbers change. */
   overrides?: unknown;
   /** Artillery histogram of the client-side time of the measured requests, e.g. `llm.latency_ms`. */
   clientMetric: string;
@@ -56,9 +59,26 @@ function describeEnv(env: Record<string, string>): string {
     .join(' ');
 }
 
-export function artilleryCommand(load: Pick<ArtilleryLoad, 'scenario' | 'env' | 'overrides'>): string {
-  const overrides = load.overrides === undefined ? '' : ` --overrides '${JSON.stringify(load.overrides)}'`;
-  return `${describeEnv(load.env)} npx artillery run${overrides} ${load.scenario}`.trim();
+/** A placeholder user count, shown as a bare `<users>` in a command. */
+export const USERS_PLACEHOLDER = '<users>';
+
+/**
+ * `--overrides` of a looping scenario's phases: one step of `users` arriving within a second
+ * (constant concurrency to the deadline, as the YAML's own steps).
+ */
+export function usersOverrides(users: number | typeof USERS_PLACEHOLDER, who: string) {
+  return { config: { phases: [{ name: `${users} ${who}`, arrivalCount: users, duration: 1 }] } };
+}
+
+export function artilleryCommand(
+  load: Pick<ArtilleryLoad, 'scenario' | 'env' | 'environment' | 'overrides'>,
+): string {
+  const environment = load.environment ? ` -e ${load.environment}` : '';
+  const overrides =
+    load.overrides === undefined
+      ? ''
+      : ` --overrides '${JSON.stringify(load.overrides).replaceAll(`"${USERS_PLACEHOLDER}"`, USERS_PLACEHOLDER)}'`;
+  return `${describeEnv(load.env)} npx artillery run${environment}${overrides} ${load.scenario}`.trim();
 }
 
 function windowOf(report: ArtilleryReport): { from: number; to: number } {
@@ -81,6 +101,7 @@ export async function measureArtillery(
     result = await runArtillery({
       scenario: scenarioPath,
       env: { ...target.artilleryEnv, ...load.env, LOADTEST_RUN_ID: 'bench' },
+      ...(load.environment ? { environment: load.environment } : {}),
       overrides: load.overrides,
       timeoutMs: load.timeoutMs,
     });

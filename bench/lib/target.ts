@@ -1,7 +1,7 @@
-import { EventEmitter } from 'node:events';
-import type { VUEvents } from 'artillery';
-import { signUpAndLogIn } from '../../processors/lib/web-session';
+import { randomBytes } from 'node:crypto';
+import { accountTag, testAccountEmail } from '../../config/test-accounts';
 import { launchSimulator, type SimulatorProcess } from '../../scripts/lib/simulator-process';
+import { signUpAndLogInUser } from '../../scripts/lib/signup-seeder';
 import { SimControlClient } from '../../simulator/src/control-client';
 
 /**
@@ -66,18 +66,17 @@ export interface ChatLogin {
 }
 
 /**
- * Signs up and logs in one web user the way the chat scenario does, for wrk and autocannon; its
- * tenant gets credits enough for every message one user sends on behalf of all connections.
+ * Signs up and logs in one web user as the chat scenario's users do (csrf → signup → csrf →
+ * credentials callback → session, plain fetch), for wrk and autocannon; its tenant gets credits
+ * enough for every message one user sends on behalf of all connections.
  */
 export async function logInChatUser(target: BenchTarget): Promise<ChatLogin> {
-  const webUrl = target.webUrl;
-  const events = new EventEmitter() as unknown as VUEvents;
-  const outcome = await signUpAndLogIn(events, { webBaseUrl: webUrl, runId: 'bench' });
-  if (!outcome.ok) throw new Error(`chat user login failed at ${outcome.step}: ${outcome.detail}`);
-  const client = outcome.session.client;
-  await target.control.setCredits(outcome.session.tenantId, UNLIMITED_CENTS);
-  // The jar views loopback as a secure context (see WebClient); ask it the same way.
-  const cookie = await client.jar.getCookieString(`${webUrl.replace(/^http:/, 'https:')}/api/chat`);
+  const email = testAccountEmail(accountTag('bench'), 1, randomBytes(3).toString('hex'));
+  const user = await signUpAndLogInUser(target.webUrl, email).catch((error: unknown) => {
+    throw new Error(`chat user login failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  await target.control.setCredits(user.tenantId, UNLIMITED_CENTS);
+  const cookie = user.cookies.header();
   if (!cookie) throw new Error('chat user login left no session cookie');
-  return { cookie, origin: client.origin };
+  return { cookie, origin: user.origin };
 }

@@ -12,7 +12,7 @@ import { type SimulatorHandle, startSimulator } from './helpers/simulator';
  * The simulator under fuzzing: thousands of generated requests (methods, every contract path and
  * junk paths, header variants, bodies of every shape) and WebSocket frames. The simulator must stay
  * up, answer every request within a bound, and answer only what the contract allows for the route
- * (5xx only where ../shared/CONTRACT.md gives one). The seed is fixed so a failure reproduces; the
+ * (5xx only where docs/CONTRACT.md gives one). The random seed is fixed so a failure reproduces; the
  * failing request is printed.
  */
 

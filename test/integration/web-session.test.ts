@@ -1,220 +1,82 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { VUEvents } from 'artillery';
-import {
-  judgeCallback,
-  judgeCsrf,
-  judgeSession,
-  judgeSignup,
-  readSession,
-} from '../../processors/lib/web/auth';
+import { judgeCallback, judgeCsrf, judgeSession, judgeSignup } from '../../processors/lib/web/auth';
 import { classifyChatAnswer } from '../../processors/lib/web/chat';
-import {
-  cookieChanges,
-  type WebAnswer,
-  type WebRequest,
-  type WebResult,
-  type WebTransport,
-} from '../../processors/lib/web/transport';
-import {
-  logIn,
-  newTestCredentials,
-  registerAccount,
-  sendChatMessage,
-  signUpAndLogIn,
-  WEB_SESSION_METRICS,
-  WebClient,
-} from '../../processors/lib/web-session';
+import { cookieChanges, type WebAnswer } from '../../processors/lib/web/transport';
+import { signUpAndLogInUser, WebCookies } from '../../scripts/lib/signup-seeder';
 import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
 
 /**
  * The judgements of every signup/login/chat answer (processors/lib/web/auth.ts, chat.ts), used by
- * the scenarios' afterResponse hooks, on raw answers; and the Node-driven session (WebClient,
- * signUpAndLogIn: the benchmarks' login) against the simulator, where the cases a scenario cannot
- * provoke (a second signup of one address, a wrong password) are real.
+ * the scenarios' afterResponse hooks, on raw answers; and the plain-fetch login of the runner's
+ * tenant seeding and the benchmarks (scripts/lib/signup-seeder.ts) against the simulator, with
+ * both cookie namings.
  */
 
-/** Collects what a processor would emit to Artillery. */
-class Recorder implements VUEvents {
-  readonly counters = new Map<string, number>();
-  readonly histograms = new Map<string, number[]>();
-  emit(type: string, name: string, value?: number): void {
-    if (type === 'counter') this.counters.set(name, (this.counters.get(name) ?? 0) + (value ?? 0));
-    if (type === 'histogram')
-      this.histograms.set(name, [...(this.histograms.get(name) ?? []), value ?? Number.NaN]);
-  }
-  counter(name: string): number {
-    return this.counters.get(name) ?? 0;
-  }
-}
-
 const RUN_ID = `websession${Date.now().toString(36)}`;
+let serial = 0;
+const email = () => `loadtest+${RUN_ID}-${++serial}@example.test`;
 
-describe('web session against the simulator (dev cookies)', () => {
-  let sim: SimulatorHandle;
+describe('plain-fetch login against the simulator', () => {
+  let dev: SimulatorHandle;
+  let secure: SimulatorHandle;
   before(async () => {
-    sim = await startSimulator({ profile: 'fast', args: ['--rate-limit', '3'] });
+    [dev, secure] = await Promise.all([
+      startSimulator({ profile: 'fast' }),
+      startSimulator({ profile: 'fast', args: ['--cookie-mode', 'secure'] }),
+    ]);
   });
   after(async () => {
-    await sim?.stop();
+    await Promise.all([dev?.stop(), secure?.stop()]);
   });
 
-  it('signs up and logs in, proving the tenant through /api/auth/session', async () => {
-    const events = new Recorder();
-    const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-    assert.ok(outcome.ok, JSON.stringify(outcome));
-    const { session, credentials } = outcome;
-    assert.match(session.email, new RegExp(`^loadtest\\+${RUN_ID}-[\\w.]+@example\\.test$`));
-    const tenant = await sim.control.tenant(session.tenantId);
-    assert.equal(tenant.email, session.email);
-    assert.ok(session.sessionCookieNames.length > 0);
-    assert.ok(
-      session.sessionCookieNames.every((name) => !name.startsWith('__')),
-      session.sessionCookieNames.join(),
-    );
-    assert.equal(events.counter('signup.success'), 1);
-    assert.equal(events.counter('login.success'), 1);
-    assert.equal(events.histograms.get(WEB_SESSION_METRICS.signupLatency)?.length, 1);
-    assert.equal(events.histograms.get(WEB_SESSION_METRICS.loginLatency)?.length, 1);
-    // The password exists only in memory: not enumerable, so not in any serialised outcome.
-    assert.ok(credentials.password.length >= 8);
-    assert.ok(!JSON.stringify(outcome).includes(credentials.password));
-    assert.ok(!Object.keys(credentials).includes('password'));
-  });
-
-  it('counts a second signup of the same address as signup_conflict', async () => {
-    const events = new Recorder();
-    const credentials = newTestCredentials(RUN_ID);
-    const first = await registerAccount(events, new WebClient(sim.webUrl, 10_000), credentials);
-    assert.ok(first.ok);
-    const second = await registerAccount(events, new WebClient(sim.webUrl, 10_000), credentials);
-    assert.equal(second.ok, false);
-    assert.equal(!second.ok && second.cause, 'signup_conflict');
-    assert.equal(events.counter('signup.failures.signup_conflict'), 1);
-    assert.equal(events.counter('signup.request_errors'), 1);
-  });
-
-  it('counts a wrong password as wrong_credentials, not as a login', async () => {
-    const events = new Recorder();
-    const credentials = newTestCredentials(RUN_ID);
-    const client = new WebClient(sim.webUrl, 10_000);
-    assert.ok((await registerAccount(events, client, credentials)).ok);
-    const wrong = { email: credentials.email, password: `${credentials.password}x` };
-    const outcome = await logIn(events, new WebClient(sim.webUrl, 10_000), wrong);
-    assert.equal(outcome.ok, false);
-    assert.equal(!outcome.ok && outcome.cause, 'wrong_credentials');
-    assert.equal(events.counter('login.success'), 0);
-  });
-
-  it('keeps the conversation, then classifies the rate limit with its Retry-After', async () => {
-    const events = new Recorder();
-    const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-    assert.ok(outcome.ok);
-    const first = await sendChatMessage(outcome.session.client, { message: 'hello' });
-    assert.ok(first.ok, JSON.stringify(first));
-    assert.ok(first.content.length > 0);
-    const second = await sendChatMessage(outcome.session.client, {
-      message: 'and again',
-      conversationId: first.conversationId,
+  it('signs up, logs in and finds the tenant; the session cookie opens /api/chat', async () => {
+    const user = await signUpAndLogInUser(dev.webUrl, email());
+    assert.equal((await dev.control.tenant(user.tenantId)).email, user.email);
+    assert.match(user.cookies.header(), /(^|; )next-auth\.session-token=/);
+    const chat = await fetch(`${dev.webUrl}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: user.origin, cookie: user.cookies.header() },
+      body: JSON.stringify({ message: 'hello' }),
+      redirect: 'manual',
     });
-    assert.ok(second.ok, JSON.stringify(second));
-    assert.equal(second.conversationId, first.conversationId);
-    // --rate-limit 3: the fourth /api/* request of this user in the window is refused.
-    const third = await sendChatMessage(outcome.session.client, { message: 'three' });
-    assert.ok(third.ok, JSON.stringify(third));
-    const fourth = await sendChatMessage(outcome.session.client, { message: 'four' });
-    assert.equal(fourth.ok, false);
-    assert.equal(!fourth.ok && fourth.cause, 'rate_limited');
-    assert.ok(!fourth.ok && fourth.retryAfterMs !== undefined && fourth.retryAfterMs > 0);
+    assert.equal(chat.status, 200, await chat.text());
   });
 
-  it('counts a CSRF refusal as csrf_refused even though the callback answers 200', async () => {
-    await sim.control.patchFaults({ auth: { csrfRefuse: true } });
-    try {
-      const events = new Recorder();
-      const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-      assert.equal(outcome.ok, false);
-      assert.equal(!outcome.ok && outcome.step, 'login');
-      assert.equal(!outcome.ok && outcome.cause, 'csrf_refused');
-      assert.equal(!outcome.ok && outcome.status, 200);
-      assert.equal(events.counter('login.failures.csrf_refused'), 1);
-      assert.equal(events.counter('login.success'), 0);
-    } finally {
-      await sim.control.clearFaults();
-    }
+  it('keeps the __Secure-/__Host- cookies of a production build for a loopback web app', async () => {
+    const user = await signUpAndLogInUser(secure.webUrl, email());
+    assert.match(user.cookies.header(), /(^|; )__Secure-next-auth\.session-token=/);
   });
 
-  it('counts malformed auth answers by cause instead of throwing', async () => {
-    await sim.control.patchFaults({
-      routes: { auth: { malformedRate: 1, malformedKind: 'truncated-json' } },
-    });
+  it('names the step that failed, never the password', async () => {
+    await dev.control.patchFaults({ auth: { csrfRefuse: true } });
     try {
-      const events = new Recorder();
-      const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-      assert.equal(outcome.ok, false);
-      assert.equal(!outcome.ok && outcome.cause, 'malformed_body');
-      assert.equal(events.counter('signup.failures.malformed_body'), 1);
-      // A proxy's HTML error page in front of the app is the upstream failing, not a bad body.
-      await sim.control.patchFaults({ routes: { auth: { malformedKind: 'html' } } });
-      const proxied = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-      assert.equal(!proxied.ok && proxied.cause, 'upstream_error');
+      await assert.rejects(signUpAndLogInUser(dev.webUrl, email()), /^Error: login: answered 200 without a session$/);
     } finally {
-      await sim.control.clearFaults();
+      await dev.control.clearFaults();
     }
-  });
-
-  it('counts timeouts, dropped connections and failed chats by cause', async () => {
-    const events = new Recorder();
-    const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-    assert.ok(outcome.ok);
-    await sim.control.patchFaults({ routes: { auth: { delayMs: 1000 } } });
-    try {
-      const slow = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID, timeoutMs: 200 });
-      assert.equal(!slow.ok && slow.cause, 'timeout');
-      assert.equal(events.counter('signup.failures.timeout'), 1);
-    } finally {
-      await sim.control.clearFaults();
-    }
-    await sim.control.patchFaults({ routes: { chat: { resetRate: 1 } } });
-    try {
-      const chat = await sendChatMessage(outcome.session.client, { message: 'hello' });
-      assert.equal(!chat.ok && chat.cause, 'connection_error');
-    } finally {
-      await sim.control.clearFaults();
-    }
-    await sim.control.patchFaults({ routes: { chat: { errorRate: 1 } } });
-    try {
-      const chat = await sendChatMessage(outcome.session.client, { message: 'hello' });
-      assert.equal(!chat.ok && chat.cause, 'chat_failed');
-      assert.equal(!chat.ok && chat.status, 500);
-    } finally {
-      await sim.control.clearFaults();
-    }
+    const taken = email();
+    await signUpAndLogInUser(dev.webUrl, taken);
+    await assert.rejects(signUpAndLogInUser(dev.webUrl, taken), /signup: answered 409/);
   });
 });
 
-describe('web session against a production-style build (Secure cookies over plain http)', () => {
-  let sim: SimulatorHandle;
-  before(async () => {
-    sim = await startSimulator({ profile: 'fast', args: ['--cookie-mode', 'secure'] });
-  });
-  after(async () => {
-    await sim?.stop();
-  });
-
-  it('logs in with the __Secure- cookie names and names the 307 on /api/chat session_rejected', async () => {
-    const events = new Recorder();
-    const outcome = await signUpAndLogIn(events, { webBaseUrl: sim.webUrl, runId: RUN_ID });
-    assert.ok(outcome.ok, JSON.stringify(outcome));
-    assert.ok(
-      outcome.session.sessionCookieNames.every((name) => name.startsWith('__Secure-')),
-      outcome.session.sessionCookieNames.join(),
-    );
-    const chat = await sendChatMessage(outcome.session.client, { message: 'hello' });
-    assert.equal(chat.ok, false);
-    assert.equal(!chat.ok && chat.cause, 'session_rejected');
-    assert.equal(!chat.ok && chat.status, 307);
-    assert.match(!chat.ok ? chat.detail : '', /plain http/);
+describe('web cookies of the plain-fetch login', () => {
+  it('sets, replaces and deletes by name; Secure cookies only where they travel', () => {
+    const past = new Date(Date.now() - 60_000).toUTCString();
+    const remote = new WebCookies('http://agentteams.example.test');
+    remote.store(['a=1; Path=/', '__Secure-s=x; Path=/; Secure; HttpOnly', 'b=2']);
+    assert.equal(remote.header(), 'a=1; b=2');
+    remote.store(['a=3; Path=/', `b=; Expires=${past}`]);
+    assert.equal(remote.header(), 'a=3');
+    remote.store(['a=; Max-Age=0']);
+    assert.equal(remote.header(), '');
+    const loopback = new WebCookies('http://127.0.0.1:3000');
+    loopback.store(['__Secure-s=x; Path=/; Secure']);
+    assert.equal(loopback.header(), '__Secure-s=x');
+    const https = new WebCookies('https://agentteams.example.test');
+    https.store(['__Host-c=y%7Cz; Path=/; Secure']);
+    assert.equal(https.header(), '__Host-c=y%7Cz');
   });
 });
 
@@ -264,31 +126,6 @@ describe('chat answer classification', () => {
     assert.equal(causeOf(answer(400, { error: 'Invalid request body', issues: [] })), 'bad_request');
     const limited = classifyChatAnswer(answer(429, { error: 'Too many requests' }, { 'retry-after': '7' }));
     assert.deepEqual(limited.ok ? undefined : [limited.cause, limited.retryAfterMs], ['rate_limited', 7000]);
-  });
-});
-
-describe('session proof over a transport that cannot carry Secure cookies', () => {
-  /** A remote production build over plain http: the session cookie is Secure, so it never comes back. */
-  class PlainHttpRemote implements WebTransport {
-    readonly origin = 'http://agentteams.example.test';
-    readonly secureCookiesTravel = false;
-    async send(_request: WebRequest): Promise<WebResult> {
-      return { kind: 'answer', status: 200, headers: new Headers(), text: '{}', ms: 3, cookies: [] };
-    }
-  }
-
-  it('names an empty session after a Secure session cookie session_rejected, not a plain failure', async () => {
-    const transport = new PlainHttpRemote();
-    const secureLogin = {
-      sessionCookies: [{ name: '__Secure-next-auth.session-token', secure: true, cleared: false }],
-    };
-    const rejected = await readSession(transport, secureLogin);
-    assert.equal(!rejected.ok && rejected.cause, 'session_rejected');
-    const plainLogin = {
-      sessionCookies: [{ name: 'next-auth.session-token', secure: false, cleared: false }],
-    };
-    const unknown = await readSession(transport, plainLogin);
-    assert.equal(!unknown.ok && unknown.cause, 'no_session_cookie');
   });
 });
 

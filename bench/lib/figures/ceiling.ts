@@ -1,4 +1,10 @@
-import { type ArtilleryMeasurement, artilleryCommand, measureArtillery } from '../artillery-point';
+import {
+  type ArtilleryMeasurement,
+  artilleryCommand,
+  measureArtillery,
+  USERS_PLACEHOLDER,
+  usersOverrides,
+} from '../artillery-point';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
 import type { CeilingFigure, CeilingLevel } from '../results';
@@ -61,7 +67,8 @@ export async function measureCeiling(
     log(`ceiling: Artillery, LLM proxy, ${users} users, ${plan.ceilingSeconds} s`);
     const m = await measureArtillery(target, {
       scenario: 'scenarios/llm-proxy.yml',
-      env: { LLM_VUS: String(users), LLM_DURATION: `${plan.ceilingSeconds}s` },
+      env: { LLM_DURATION: `${plan.ceilingSeconds}s` },
+      overrides: usersOverrides(users, 'llm users'),
       clientMetric: 'llm.latency_ms',
       serverRoute: 'api.completions',
       serverFamily: 'llm',
@@ -81,7 +88,8 @@ export async function measureCeiling(
   return {
     command: artilleryCommand({
       scenario: 'scenarios/llm-proxy.yml',
-      env: { LLM_VUS: '<users>', LLM_DURATION: `${plan.ceilingSeconds}s` },
+      env: { LLM_DURATION: `${plan.ceilingSeconds}s` },
+      overrides: usersOverrides(USERS_PLACEHOLDER, 'llm users'),
     }),
     thinkTimeMs: plan.llmThinkMs,
     toleranceMs: plan.ceilingToleranceMs,

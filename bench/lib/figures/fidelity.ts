@@ -1,5 +1,5 @@
 import type { LatencySummary } from '../../../simulator/src/control-types';
-import { type ArtilleryMeasurement, measureArtillery } from '../artillery-point';
+import { type ArtilleryMeasurement, measureArtillery, usersOverrides } from '../artillery-point';
 import { autocannonCommand, runAutocannon } from '../autocannon';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
@@ -140,7 +140,8 @@ export async function measureFidelity(
   log(`fidelity: Artillery, LLM proxy, ${llmUsers} users, ${seconds} s`);
   const llm = await measureArtillery(target, {
     scenario: 'scenarios/llm-proxy.yml',
-    env: { LLM_VUS: String(llmUsers), LLM_DURATION: `${seconds}s` },
+    env: { LLM_DURATION: `${seconds}s` },
+    overrides: usersOverrides(llmUsers, 'llm users'),
     clientMetric: 'llm.latency_ms',
     serverRoute: 'api.completions',
     serverFamily: 'llm',
@@ -224,9 +225,7 @@ export async function measureFidelity(
   const chat = await measureArtillery(target, {
     scenario: 'scenarios/chat-sessions.yml',
     env: { CHAT_DURATION: `${seconds}s`, CHAT_MIX: '100,0,0' },
-    overrides: {
-      config: { phases: [{ name: `${chatUsers} chat users`, arrivalCount: chatUsers, duration: 1 }] },
-    },
+    overrides: usersOverrides(chatUsers, 'chat users'),
     clientMetric: 'chat.latency_ms.short',
     serverRoute: 'web.chat',
     serverFamily: 'chat',

@@ -1,6 +1,6 @@
 import { runArtillery } from '../../../scripts/lib/artillery-run';
 import { ROOT } from '../../../scripts/lib/paths';
-import { artilleryCommand } from '../artillery-point';
+import { artilleryCommand, usersOverrides } from '../artillery-point';
 import { round2 } from '../percentiles';
 import type { BenchPlan } from '../plan';
 import { artilleryLabel, ProcessTreeSampler, type ProcSample, type ProcSeries } from '../proc-sampler';
@@ -24,18 +24,13 @@ export async function measureWsSoak(
   log: (line: string) => void,
 ): Promise<WsSoakFigure> {
   const scenario = 'scenarios/terminal-ws.yml';
+  // The soak profile's sockets, held and typed into faster and more of them.
+  const environment = 'soak';
   const env = {
-    LOADTEST_PROFILE: 'soak',
     WS_DURATION: `${plan.soakSeconds}s`,
     WS_COMMAND_INTERVAL: `${plan.soakIntervalMs}ms`,
   };
-  const overrides = {
-    config: {
-      phases: [
-        { name: `${plan.soakSessions} terminal sessions`, arrivalCount: plan.soakSessions, duration: 1 },
-      ],
-    },
-  };
+  const overrides = usersOverrides(plan.soakSessions, 'terminal sessions');
   log(
     `ws soak: ${plan.soakSessions} terminal sessions, a command every ${plan.soakIntervalMs} ms, ${plan.soakSeconds} s`,
   );
@@ -47,6 +42,7 @@ export async function measureWsSoak(
     result = await runArtillery({
       scenario: `${ROOT}/${scenario}`,
       env: { ...target.artilleryEnv, ...env, LOADTEST_RUN_ID: 'bench' },
+      environment,
       overrides,
       timeoutMs: plan.soakSeconds * 1000 + 90_000,
     });
@@ -72,7 +68,7 @@ export async function measureWsSoak(
   const rssEndMb = mean(late);
   const first = samples[0]!.at;
   return {
-    command: artilleryCommand({ scenario, env, overrides }),
+    command: artilleryCommand({ scenario, env, environment, overrides }),
     sessions: plan.soakSessions,
     commandIntervalMs: plan.soakIntervalMs,
     durationSeconds: plan.soakSeconds,

@@ -1,14 +1,13 @@
 import type { FailureCause } from '../metrics';
-import type { TestCredentials } from './accounts';
 import { causeOfStatus, isOriginRefusal } from './causes';
 import { CallbackAnswer, CsrfAnswer, errorText, parseJson, SessionAnswer, SignupOk } from './schemas';
-import type { CookieChange, WebAnswer, WebResult, WebTransport } from './transport';
+import type { CookieChange, WebAnswer } from './transport';
 
 /**
  * The NextAuth exchanges of signup and login (docs/CONTRACT.md: signup, csrf, credentials
  * callback, session). Each `judge*` function says what one answer proved or the cause of its
- * failure, whoever sent the request: the scenarios' afterResponse hooks (Artillery's HTTP engine)
- * and the browser journey's transport use the same rules. Nothing here emits metrics.
+ * failure: the scenarios' afterResponse hooks (web/session-hooks.ts, on Artillery's HTTP engine)
+ * judge every answer with them. Nothing here emits metrics.
  */
 
 export interface StepFailure {
@@ -22,10 +21,6 @@ export interface StepFailure {
 }
 
 export type StepResult<T> = { ok: true; value: T; ms: number } | StepFailure;
-
-function transportFailure(result: Exclude<WebResult, WebAnswer>, what: string): StepFailure {
-  return { ok: false, cause: result.cause, detail: `${what}: ${result.message}`, ms: result.ms };
-}
 
 function statusFailure(
   answer: WebAnswer,
@@ -52,42 +47,12 @@ function malformed(answer: WebAnswer, what: string, problem: string): StepFailur
   };
 }
 
-/** Cookies NextAuth sets for CSRF (token + callback url), per client: whatever their names are. */
-const csrfCookieNames = new WeakMap<WebTransport, Set<string>>();
-
-function rememberCsrfCookies(client: WebTransport, cookies: CookieChange[]): void {
-  const names = csrfCookieNames.get(client) ?? new Set<string>();
-  for (const c of cookies) names.add(c.name);
-  csrfCookieNames.set(client, names);
-}
-
 /** GET /api/auth/csrf: the token (its cookie pair came with the answer). */
 export function judgeCsrf(result: WebAnswer): StepResult<string> {
   if (result.status !== 200) return statusFailure(result, 'csrf');
   const parsed = parseJson(result.text, CsrfAnswer);
   if (!parsed.ok) return malformed(result, 'csrf', parsed.problem);
   return { ok: true, value: parsed.value.csrfToken, ms: result.ms };
-}
-
-/** GET /api/auth/csrf on a transport: the token, with its cookie pair now in the transport's jar. */
-export async function fetchCsrfToken(client: WebTransport): Promise<StepResult<string>> {
-  const result = await client.send({ method: 'GET', path: '/api/auth/csrf' });
-  if (result.kind === 'transport') return transportFailure(result, 'csrf');
-  const judged = judgeCsrf(result);
-  if (judged.ok) rememberCsrfCookies(client, result.cookies);
-  return judged;
-}
-
-/** POST /api/auth/signup on a transport: JSON with the web app's Origin. */
-export async function signUp(client: WebTransport, credentials: TestCredentials): Promise<StepResult<true>> {
-  const result = await client.send({
-    method: 'POST',
-    path: '/api/auth/signup',
-    json: { email: credentials.email, password: credentials.password },
-    origin: true,
-  });
-  if (result.kind === 'transport') return transportFailure(result, 'signup');
-  return judgeSignup(result);
 }
 
 /** POST /api/auth/signup: 200 `{ok:true}` created the user and its tenant. */
@@ -104,28 +69,6 @@ export function judgeSignup(result: WebAnswer): StepResult<true> {
 export interface LoginEvidence {
   /** Cookies the callback set that are not NextAuth's CSRF pair: the session. */
   sessionCookies: CookieChange[];
-}
-
-/** POST /api/auth/callback/credentials on a transport (see judgeCallback). */
-export async function postCredentials(
-  client: WebTransport,
-  credentials: TestCredentials,
-  csrfToken: string,
-  callbackPath: string,
-): Promise<StepResult<LoginEvidence>> {
-  const result = await client.send({
-    method: 'POST',
-    path: '/api/auth/callback/credentials',
-    form: {
-      csrfToken,
-      email: credentials.email,
-      password: credentials.password,
-      callbackUrl: `${client.origin}${callbackPath}`,
-      json: 'true',
-    },
-  });
-  if (result.kind === 'transport') return transportFailure(result, 'login');
-  return judgeCallback(result, csrfCookieNames.get(client) ?? new Set<string>());
 }
 
 /**
@@ -186,19 +129,6 @@ export interface SessionFacts {
   userId: string;
   tenantId: string;
   email: string | undefined;
-}
-
-/**
- * GET /api/auth/session: the proof of a login. `{}` means the web app did not accept the session
- * cookie; a user without tenantId is a login that cannot chat.
- */
-export async function readSession(
-  client: WebTransport,
-  evidence: LoginEvidence,
-): Promise<StepResult<SessionFacts>> {
-  const result = await client.send({ method: 'GET', path: '/api/auth/session' });
-  if (result.kind === 'transport') return transportFailure(result, 'session');
-  return judgeSession(result, evidence, client.secureCookiesTravel);
 }
 
 /**

@@ -58,6 +58,38 @@ export function creditNotes(report: ArtilleryReport | undefined): ScenarioNote[]
   ];
 }
 
+/**
+ * New tenants left without a container after onboarding (`onboarding.tenants_without_container`,
+ * read from the admin tenant view). The real web app posts /api/tenants/{id}/start after signup;
+ * the API answers 405 and the web app falls back to /resume only on 404, so signup answers 200 and
+ * the tenant never gets a container. A finding about the platform, not a failed onboarding.
+ */
+export function provisioningNotes(report: ArtilleryReport | undefined): ScenarioNote[] {
+  if (!report) return [];
+  const counters = report.aggregate.counters;
+  const checked = counters['onboarding.container_checks'];
+  if (checked === undefined) return [];
+  const without = counters['onboarding.tenants_without_container'] ?? 0;
+  const unreadable = counters['onboarding.container_check_failures'] ?? 0;
+  const unread =
+    unreadable > 0
+      ? ` The admin tenant view could not be read for ${fmt(unreadable)} (onboarding.container_check_failures).`
+      : '';
+  if (without === 0)
+    return [
+      {
+        important: false,
+        text: `Provisioning: every onboarded tenant checked has a container (${fmt(checked)} checked in the admin tenant view).${unread}`,
+      },
+    ];
+  return [
+    {
+      important: true,
+      text: `Finding: ${fmt(without)} of ${fmt(checked)} new tenants were left without a container after onboarding (onboarding.tenants_without_container; admin tenant view: not provisioned). Signup answered 200, yet no container was started: the web app posts /api/tenants/{id}/start, the API answers 405 and the web app falls back to /resume only on 404. The onboarding counts as done for the user; the tenant's first terminal or agent work will find no container.${unread}`,
+    },
+  ];
+}
+
 export function scenarioNotes(report: ArtilleryReport | undefined, area: string): ScenarioNote[] {
-  return [...creditNotes(report), ...rateLimitNotes(report, area)];
+  return [...creditNotes(report), ...rateLimitNotes(report, area), ...provisioningNotes(report)];
 }
