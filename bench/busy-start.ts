@@ -74,9 +74,13 @@ async function main(): Promise<number> {
   try {
     for (let run = 1; run <= runs; run++) {
       const outDir = join(work, `run-${run}`);
-      const child = startChild(process.execPath, [join(ROOT, 'dist/scripts/run.js'), '--profile', 'smoke', '--out', outDir, '--no-report'], {
-        timeoutMs: 10 * 60_000,
-      });
+      const child = startChild(
+        process.execPath,
+        [join(ROOT, 'dist/scripts/run.js'), '--profile', 'smoke', '--out', outDir, '--no-report'],
+        {
+          timeoutMs: 10 * 60_000,
+        },
+      );
       const done = await child.done;
       const checks = checksOf(outDir);
       outcomes.push({
@@ -98,7 +102,9 @@ async function main(): Promise<number> {
   const summary = { measuredAt: new Date().toISOString(), busyProcesses: 2, runs, passed, outcomes };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'busy-start.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  process.stdout.write(`npm start on a busy machine (2 CPU-bound processes beside it): ${passed}/${runs} passed\n`);
+  process.stdout.write(
+    `npm start on a busy machine (2 CPU-bound processes beside it): ${passed}/${runs} passed\n`,
+  );
   return passed === runs ? 0 : 1;
 }
 

@@ -70,14 +70,14 @@ export function renderResults(r: BenchResults): string {
       `1-minute load average ${m.loadAverageAtStart} at the start.`,
   );
 
-  out.push("\n### 1. Fidelity at the target load\n");
+  out.push('\n### 1. Fidelity at the target load\n');
   if (f.fidelity.ok) {
     out.push(fidelityWorkload('LLM proxy, 100 users, 200 ms think', f.fidelity.llm));
     out.push('');
     out.push(fidelityWorkload('Chat, 50 users, 1 s think, short messages', f.fidelity.chat));
   } else out.push(failed(f.fidelity)!);
 
-  out.push("\n### 2. Generator cost, every scenario at once at the target load\n");
+  out.push('\n### 2. Generator cost, every scenario at once at the target load\n');
   if (f.generatorCost.ok) {
     const g = f.generatorCost;
     out.push(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { accountTag, testAccountEmail } from '../../config/test-accounts';
-import { launchSimulator, type SimulatorProcess } from '../../scripts/lib/simulator-process';
 import { signUpAndLogInUser } from '../../scripts/lib/signup-seeder';
+import { launchSimulator, type SimulatorProcess } from '../../scripts/lib/simulator-process';
 import { SimControlClient } from '../../simulator/src/control-client';
 
 /**

@@ -59,7 +59,7 @@ function targetFile(name: string, sim: SimulatorHandle, extra: Record<string, st
 }
 
 describe('the target dies mid-run', () => {
-  it('runArtillery: the run finishes, results are written, the gate fails on connection errors', async () => {
+  it('runArtillery: the run finishes, results are written, the gate fails on connection errors', async (t) => {
     const sim = await startSimulator({ seedTenants: 2 });
     const outputPath = join(work, 'direct.json');
     try {
@@ -113,6 +113,10 @@ describe('the target dies mid-run', () => {
         counter(result, 'llm.attempts'),
         counter(result, 'llm.success') + counter(result, 'llm.failures'),
         'attempts = successes + failures (transport errors included)',
+      );
+      t.diagnostic(
+        `llm.attempts ${counter(result, 'llm.attempts')} = success ${counter(result, 'llm.success')} + failures ${counter(result, 'llm.failures')}; ` +
+          `errors.* ${transportErrors} (one per user ended), vusers.failed ${counter(result, 'vusers.failed')}`,
       );
       const failed = result.ensure.filter((v) => !v.ok).map((v) => v.check);
       assert.ok(

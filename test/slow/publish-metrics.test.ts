@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { parse } from 'yaml';
 import { AREAS } from '../../plugins/artillery-plugin-agentteams/src/requirements';
 import type { ArtilleryReport } from '../../scripts/lib/artillery-run';
 import type { RunManifest } from '../../scripts/lib/manifest';
@@ -182,6 +184,28 @@ describe('the shared publish-metrics config file (--config) on a real Artillery 
     assert.deepEqual(listener.datagrams, []);
   });
 
+  test('the distributed form (--overrides with the same file as JSON) sends the same tagged metrics', async () => {
+    listener.clear();
+    const result = await runArtillery({
+      scenario: FIXTURE,
+      environment: 'smoke',
+      overrides: parse(readFileSync(PUBLISH_METRICS_CONFIG, 'utf8')),
+      timeoutMs: 90_000,
+      env: publishingEnv(),
+    });
+    assert.equal(result.exitCode, 0, explain(result));
+    await settle();
+    const { parsed } = listener.lines();
+    assert.equal(counterSum(parsed, 'artillery.http.requests'), USERS);
+    assert.equal(counterSum(parsed, 'artillery.llm.tokens.prompt'), USERS * PER_USER.promptTokens);
+    assert.deepEqual(parsed[0]?.tags, {
+      run_id: RUN_ID,
+      scenario: 'metrics-fixture',
+      profile: 'smoke',
+      target_env: 'unit-test',
+    });
+  });
+
   test('with --config but PUBLISH_METRICS_TYPE unset: no reporter, no datagram, no warning about it', async () => {
     listener.clear();
     const result = await runArtillery({
@@ -205,7 +229,12 @@ describe('the scenarios and the shared file', () => {
     assert.match(file, /^config:\n {2}plugins:\n {4}publish-metrics:\n/m);
     const reporters = sharedPublishMetrics();
     assert.equal(reporters.length, 1);
-    assert.deepEqual(Object.keys(reporters[0]!.tags as object), ['run_id', 'scenario', 'profile', 'target_env']);
+    assert.deepEqual(Object.keys(reporters[0]!.tags as object), [
+      'run_id',
+      'scenario',
+      'profile',
+      'target_env',
+    ]);
     assert.equal(reporters[0]!.type, '{{ $env.PUBLISH_METRICS_TYPE }}', 'off unless switched on');
   });
 
@@ -228,6 +257,34 @@ describe('the scenarios and the shared file', () => {
     }
     assert.deepEqual(problems, []);
   });
+});
+
+type CreateBom = (
+  entry: string,
+  extraFiles: string[],
+  opts: { flags: { environment: string }; scenarioPath: string },
+  callback: (err: Error | null, manifest: { files: Array<{ noPrefix: string }> } | null) => void,
+) => void;
+
+test("why distributed runs take --overrides: with --config, Artillery's bundler traces only the config file", async () => {
+  const { createBOM } = (await import(
+    pathToFileURL(resolve(ROOT, 'node_modules/artillery/dist/lib/platform/aws-ecs/legacy/bom.js')).href
+  )) as { createBOM: CreateBom };
+  const scenario = resolve(SCENARIOS_DIR, 'llm-proxy.yml');
+  const bundle = (entry: string, extra: string[]) =>
+    new Promise<string[]>((resolveFiles, reject) =>
+      createBOM(entry, extra, { flags: { environment: 'smoke' }, scenarioPath: scenario }, (err, manifest) =>
+        err || !manifest ? reject(err) : resolveFiles(manifest.files.map((f) => f.noPrefix)),
+      ),
+    );
+  const processor = 'dist/processors/llm-proxy.js';
+  assert.ok((await bundle(scenario, [])).includes(processor), 'the scenario alone ships its processor');
+  // create-test.ts (run-fargate, run-aci) and the Lambda packager call it this way for --config.
+  const withConfig = await bundle(PUBLISH_METRICS_CONFIG, [scenario]);
+  assert.ok(
+    !withConfig.includes(processor),
+    `Artillery now bundles the processor with --config: docs/DISTRIBUTED.md can recommend --config (${withConfig.join(', ')})`,
+  );
 });
 
 describe('the runner passes the shared file when STATSD_HOST is set (llm-proxy, smoke, simulator)', () => {
@@ -288,10 +345,16 @@ describe('the runner passes the shared file when STATSD_HOST is set (llm-proxy, 
       );
     assert.ok((counters['llm.tokens.prompt'] ?? 0) > 0, 'the run billed prompt tokens');
     for (const name of ['llm.tokens.prompt', 'vusers.created', 'http.requests'])
-      assert.equal(counterSum(parsed, `artillery.${name}`), counters[name], `${name}: datagrams = output.json`);
+      assert.equal(
+        counterSum(parsed, `artillery.${name}`),
+        counters[name],
+        `${name}: datagrams = output.json`,
+      );
     assert.ok(findLine(parsed, 'artillery.llm.proxy_overhead_ms.p99'), 'the overhead histogram is published');
     assert.ok(
-      parsed.some((l) => /^artillery\.plugins\.metrics-by-endpoint\.response_time\.[a-z_]+\.p95$/.test(l.name)),
+      parsed.some((l) =>
+        /^artillery\.plugins\.metrics-by-endpoint\.response_time\.[a-z_]+\.p95$/.test(l.name),
+      ),
       'metrics-by-endpoint response time per request name',
     );
     // No secret rides along in a metric name or tag.
