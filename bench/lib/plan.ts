@@ -32,7 +32,7 @@ export interface BenchPlan {
   /** Back-to-back wrk before measuring a route: the simulator's JIT and caches warm, not measured. */
   warmupSeconds: number;
   /** wrk at the target LLM load, simulator and bare server each. */
-  seedLatencySeconds: number;
+  targetLoadSeconds: number;
   capacityConnections: number;
   soakSessions: number;
   soakIntervalMs: number;
@@ -55,7 +55,7 @@ export function benchPlan(quick: boolean): BenchPlan {
     costSeconds: quick ? 3 : 15,
     capacitySeconds: quick ? 2 : 4,
     warmupSeconds: quick ? 1 : 3,
-    seedLatencySeconds: quick ? 3 : 10,
+    targetLoadSeconds: quick ? 3 : 10,
     capacityConnections: 64,
     soakSessions: quick ? 20 : 100,
     soakIntervalMs: 100,

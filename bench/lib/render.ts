@@ -167,7 +167,7 @@ export function renderResults(r: BenchResults): string {
       [
         `- bare: \`${s.bare.command}\``,
         ...s.routes.map((r) => `- ${r.route}: \`${r.command}\``),
-        `- seed load: \`${a.command}\` (and the same against \`$BARE_URL\`)`,
+        `- target LLM load: \`${a.command}\` (and the same against \`$BARE_URL\`)`,
       ].join('\n'),
     );
   } else out.push(failed(f.simulatorCapacity)!);

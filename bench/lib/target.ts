@@ -35,7 +35,7 @@ export async function startBenchTarget(): Promise<BenchTarget> {
     const env = sim.env;
     const control = new SimControlClient(env.SIM_CONTROL_URL!, env.SIM_ADMIN_TOKEN!);
     const tenantIds = (env.TENANT_IDS ?? '').split(',').filter(Boolean);
-    // A call bills at least one cent: 1000 seeded cents would run dry within seconds at these rates.
+    // A call bills at least one cent: the 1000 cents a tenant starts with would run dry within seconds at these rates.
     await Promise.all(tenantIds.map((id) => control.setCredits(id, UNLIMITED_CENTS)));
     return {
       sim,

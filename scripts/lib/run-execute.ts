@@ -16,10 +16,10 @@ import { ROOT } from './paths';
 import { describeFigures, PeriodParser, partialReport } from './progress';
 import { makeRedactor, type Redactor } from './redact';
 import { type PlannedScenario, type RunPlan, simulatorDefaults } from './run-plan';
+import { scenarioOverrides } from './scenario-overrides';
 import { SIMULATOR_TENANT_CREDITS_CENTS } from './scenarios';
 import { seedTenantsBySignup } from './signup-seeder';
 import { launchSimulator, type SimulatorProcess } from './simulator-process';
-import { scenarioOverrides } from './scenario-overrides';
 
 export interface ExecuteHooks {
   log: (line: string) => void;
@@ -382,14 +382,19 @@ async function runScenario(
   }, hooks.progressEveryMs ?? 5_000);
 
   // Checked when the run was planned: problems cannot appear here.
+  const publishing = Boolean(plan.env.PUBLISH_METRICS_TYPE || plan.env.STATSD_HOST);
   const { overrides, limits } = scenarioOverrides({
     scriptText: readFileSync(planned.entry.path, 'utf8'),
     scenario: planned.entry.name,
     profile: plan.profile,
     env: plan.env,
     vusSetting: planned.entry.vusSetting,
+    // publish-metrics is one shared file; the runner hands it over as an override, like a
+    // distributed run must.
+    ...(publishing ? { publishMetricsConfig: readFileSync(PUBLISH_METRICS_CONFIG, 'utf8') } : {}),
   });
-  for (const [setting, value] of Object.entries(limits)) hooks.log(`${tag} limit ${setting}=${value} (runner setting)`);
+  for (const [setting, value] of Object.entries(limits))
+    hooks.log(`${tag} limit ${setting}=${value} (runner setting)`);
   let result: ArtilleryRunResult;
   try {
     result = await runArtillery({
@@ -419,10 +424,6 @@ async function runScenario(
           ? { PUBLISH_METRICS_TYPE: 'influxdb-statsd' }
           : {}),
       },
-      // publish-metrics is one shared config file, merged into the scenario by Artillery itself.
-      ...(plan.env.PUBLISH_METRICS_TYPE || plan.env.STATSD_HOST
-        ? { extraArgs: ['--config', PUBLISH_METRICS_CONFIG] }
-        : {}),
       outputPath: join(dir, 'output.json'),
       timeoutMs: planned.timeoutMs,
       onLine: (line) => periods.feed(line),

@@ -22,6 +22,12 @@ export interface OverrideRequest {
   env: Record<string, string | undefined>;
   /** The scenario's users-per-step setting (e.g. LLM_VUS), when it has one. */
   vusSetting?: string;
+  /**
+   * The shared publish-metrics config (observability/artillery/publish-metrics.yml) as text, when
+   * publishing is on: added as an override, exactly what distributed runs (Fargate, ACI, Lambda)
+   * receive too, since their bundler cannot take `--config`.
+   */
+  publishMetricsConfig?: string;
 }
 
 function ensureConditionsOf(scriptText: string): EnsureCondition[] {
@@ -63,6 +69,15 @@ export function scenarioOverrides(request: OverrideRequest): ScenarioOverrides {
   problems.push(...limits.problems);
   if (Object.keys(limits.applied).length > 0)
     config = { ...config, ensure: { conditions: limits.conditions } };
+
+  if (request.publishMetricsConfig !== undefined) {
+    const shared = parse(request.publishMetricsConfig) as {
+      config?: { plugins?: Record<string, unknown> };
+    } | null;
+    const reporters = shared?.config?.plugins?.['publish-metrics'];
+    if (Array.isArray(reporters)) config = { ...config, plugins: { 'publish-metrics': reporters } };
+    else problems.push('observability/artillery/publish-metrics.yml: no config.plugins.publish-metrics list');
+  }
 
   return {
     overrides: Object.keys(config).length > 0 ? { config } : undefined,

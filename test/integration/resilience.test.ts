@@ -140,7 +140,10 @@ function assertCountsBalance(result: ArtilleryRunResult, area: string, attempts 
     counter(result, `${area}.success`) + counter(result, `${area}.failures`),
     `${attempts} = ${area}.success + ${area}.failures (${counted})`,
   );
-  assert.ok(transportErrors(result) > 0, `resets and timeouts reached Artillery as errors.*\n${explain(result)}`);
+  assert.ok(
+    transportErrors(result) > 0,
+    `resets and timeouts reached Artillery as errors.*\n${explain(result)}`,
+  );
   assert.equal(
     counter(result, `${area}.failures.connection_error`) + counter(result, `${area}.failures.timeout`),
     transportErrors(result),
@@ -271,9 +274,15 @@ describe('broken answers never crash a worker', () => {
         assert.deepEqual(uncaughtErrors(result), [], `errors Artillery caught itself\n${explain(result)}`);
         assertCountsBalance(result, c.area);
         if (c.slowLatency) {
-          assert.ok((served.get(slowStep.label) ?? 0) > 0, `slow bodies were served: ${JSON.stringify([...served])}`);
+          assert.ok(
+            (served.get(slowStep.label) ?? 0) > 0,
+            `slow bodies were served: ${JSON.stringify([...served])}`,
+          );
           const max = Math.max(...c.slowLatency.map((name) => summary(result, name)?.max ?? 0));
-          assert.ok(max >= SLOW_MS * 0.8, `a trickled body is measured whole: max of ${c.slowLatency.join(', ')} = ${max}`);
+          assert.ok(
+            max >= SLOW_MS * 0.8,
+            `a trickled body is measured whole: max of ${c.slowLatency.join(', ')} = ${max}`,
+          );
         }
         t.diagnostic(
           `users ${counter(result, 'vusers.created')} (${counter(result, 'vusers.failed')} ended by an error); ` +

@@ -80,8 +80,11 @@ describe('runner against a fixture target (env file)', () => {
       { check: LATENCY_CHECK, ok: true, strict: true },
       { check: 'vusers.failed == 0 and fixture.failures == 0', ok: true, strict: true },
     ]);
-    const console = readFileSync(join(out, 'fixture-http', 'console.log'), 'utf8');
-    assert.ok(console.includes(`agentteams: fixture-http target ${server.url}`), 'the target in use is printed');
+    const consoleLog = readFileSync(join(out, 'fixture-http', 'console.log'), 'utf8');
+    assert.ok(
+      consoleLog.includes(`agentteams: fixture-http target ${server.url}`),
+      'the target in use is printed',
+    );
 
     const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
     assert.equal(manifest.runId, 'pass');
@@ -124,7 +127,10 @@ describe('runner against a fixture target (env file)', () => {
         /\| http\.response_time\.p95 \| < 300 \| http\.response_time\.p95 = [\d.]+ \(n=6, max [\d.]+\) \| INCONCLUSIVE \(n=6 < 20, max [\d.]+\) \|/,
         fewReport,
       );
-      assert.match(readFileSync(join(few, 'junit.xml'), 'utf8'), /<skipped message="INCONCLUSIVE: http\.response_time has 6 sample\(s\)/);
+      assert.match(
+        readFileSync(join(few, 'junit.xml'), 'utf8'),
+        /<skipped message="INCONCLUSIVE: http\.response_time has 6 sample\(s\)/,
+      );
 
       // Seven users x three requests: 21 samples, and the percentile decides.
       const out = join(work, 'fail');
@@ -158,7 +164,7 @@ describe('runner against a fixture target (env file)', () => {
     }
   });
 
-  test("<AREA>_VUS replaces the profile's users where the YAML has a literal count (--overrides)", async () => {
+  test("the scenario's users setting (FIXTURE_VUS=5) replaces the YAML's arrivalCount through --overrides", async () => {
     const out = join(work, 'vus');
     const before = server.requests();
     const file = targetFile('vus', { ...baseValues(), FIXTURE_VUS: '5' });
@@ -187,12 +193,12 @@ describe('runner against a fixture target (env file)', () => {
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.doesNotMatch(result.stdout, /simulator up/);
-    assert.equal(server.requests() - before, 6, 'two users x three requests reached the shell\'s target');
+    assert.equal(server.requests() - before, 6, "two users x three requests reached the shell's target");
     const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
     assert.deepEqual(manifest.target, { kind: 'environment', file: 'shell API_BASE_URL' });
     assert.equal(manifest.settings.API_BASE_URL, server.url);
-    const console = readFileSync(join(out, 'fixture-http', 'console.log'), 'utf8');
-    assert.ok(console.includes(`agentteams: fixture-http target ${server.url}`), console);
+    const consoleLog = readFileSync(join(out, 'fixture-http', 'console.log'), 'utf8');
+    assert.ok(consoleLog.includes(`agentteams: fixture-http target ${server.url}`), consoleLog);
   });
 
   test('Artillery cannot start the scenario: exit 2, the reason recorded', async () => {
@@ -257,7 +263,11 @@ describe('runner against the bundled simulator', () => {
     });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /LLM_MAX_TOKENS/);
-    assert.match(result.stderr, /LLM_VUS: .*"abc"/, 'a user count that is no number is named, not an Artillery crash');
+    assert.match(
+      result.stderr,
+      /LLM_VUS: .*"abc"/,
+      'a user count that is no number is named, not an Artillery crash',
+    );
     assert.doesNotMatch(result.stdout, /simulator up/);
     assert.ok(!existsSync(out));
   });
@@ -297,11 +307,19 @@ describe('runner against the bundled simulator', () => {
     ]);
     assert.equal(result.code, 1, result.stdout + result.stderr);
     const ensure = readJson<EnsureFile>(join(out, 'llm-proxy', 'ensure.json'));
-    const failed = ensure.verdicts.filter((v) => !v.ok).map((v) => v.check);
-    assert.ok(
-      failed.some((c) => c.includes('llm.success')),
+    assert.deepEqual(
+      ensure.verdicts.find((v) => v.check.startsWith('llm.success / llm.attempts')),
+      { check: 'llm.success / llm.attempts * 100 > 95', ok: false, strict: true },
       `the success-rate check failed: ${JSON.stringify(ensure.verdicts)}`,
     );
+    // Every answer was a 502: each attempt a failure of that cause, none a success.
+    const { counters } = readJson<{ aggregate: { counters: Record<string, number> } }>(
+      join(out, 'llm-proxy', 'output.json'),
+    ).aggregate;
+    assert.ok((counters['llm.attempts'] ?? 0) > 0);
+    assert.equal(counters['llm.success'] ?? 0, 0);
+    assert.equal(counters['llm.failures.server_error'], counters['llm.attempts']);
+    assert.equal(counters['http.codes.502'], counters['llm.attempts'], "Artillery's own count agrees");
     const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
     assert.deepEqual(manifest.target, {
       kind: 'simulator',
@@ -378,7 +396,7 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
     assert.match(result.stdout, /\[terminal-ws\] skipped: WS_VUS=0/);
     assert.match(
       result.stdout,
-      /\| terminal-ws \| SKIPPED \| 0 \| 0 \| - \| WS_VUS=0: 0 users, so nothing to run \|/,
+      /\| terminal-ws \| SKIPPED \| 0 \| 0 \| 0 \| - \| WS_VUS=0: 0 users, so nothing to run \|/,
     );
     assert.match(result.stdout, /\| signup-browser \| SKIPPED \| .*no Chromium at /);
     // The LLM tenants carry credits for the profile's request rate, and the manifest says so.
@@ -446,10 +464,16 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
       env: { CONTAINER_VUS: '1', CONTAINER_SUCCESS_MIN: '100' },
     });
     assert.equal(result.code, 1, result.stdout + result.stderr);
-    assert.match(result.stdout, /\[container-provisioning\] limit CONTAINER_SUCCESS_MIN=100 \(runner setting\)/);
+    assert.match(
+      result.stdout,
+      /\[container-provisioning\] limit CONTAINER_SUCCESS_MIN=100 \(runner setting\)/,
+    );
     const ensure = readJson<EnsureFile>(join(out, 'container-provisioning', 'ensure.json'));
     const checks = ensure.verdicts.map((v) => v.check);
-    assert.ok(!checks.some((c) => c.includes('* 100 > 90')), `the YAML's 90 is replaced: ${checks.join('; ')}`);
+    assert.ok(
+      !checks.some((c) => c.includes('* 100 > 90')),
+      `the YAML's 90 is replaced: ${checks.join('; ')}`,
+    );
     assert.deepEqual(
       ensure.verdicts.find((v) => v.check === 'container.success / container.attempts * 100 > 100'),
       { check: 'container.success / container.attempts * 100 > 100', ok: false, strict: true },
@@ -457,12 +481,23 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
     const output = readJson<{ aggregate: { counters: Record<string, number> } }>(
       join(out, 'container-provisioning', 'output.json'),
     );
-    const { 'container.success': success = 0, 'container.attempts': attempts = 0 } = output.aggregate.counters;
-    assert.ok(attempts > 0 && success === attempts, `every cycle succeeded (${success}/${attempts}): only the limit failed`);
+    const { 'container.success': success = 0, 'container.attempts': attempts = 0 } =
+      output.aggregate.counters;
+    assert.ok(
+      attempts > 0 && success === attempts,
+      `every cycle succeeded (${success}/${attempts}): only the limit failed`,
+    );
     const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
     assert.equal(manifest.scenarios[0]!.outcome, 'threshold-failed');
-    assert.match(manifest.scenarios[0]!.reason ?? '', /container\.success \/ container\.attempts \* 100 > 100/);
-    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /\| > 100 \|/, 'the report shows the limit by its value');
+    assert.match(
+      manifest.scenarios[0]!.reason ?? '',
+      /container\.success \/ container\.attempts \* 100 > 100/,
+    );
+    assert.match(
+      readFileSync(join(out, 'report.md'), 'utf8'),
+      /\| > 100 \|/,
+      'the report shows the limit by its value',
+    );
   });
 
   test("the simulator's defaults never override the user's settings", () => {
@@ -483,10 +518,12 @@ describe('runner: users per scenario, skips, tenants and credits (bundled simula
         '--out',
         out,
       ],
-      { env: { CHAT_VUS: '1' } },
+      // Each 429 costs its user a Retry-After of about a second: two users with short thinks send
+      // enough messages (30 or more) that some of them are surely answered 429.
+      { env: { CHAT_VUS: '2', CHAT_THINK_TIME: '100ms' } },
     );
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.equal(createdUsers(out, 'chat-sessions'), 1, 'CHAT_VUS=1 (the smoke profile has 5)');
+    assert.equal(createdUsers(out, 'chat-sessions'), 2, 'CHAT_VUS=2 (the smoke profile has 5)');
     const output = readJson<{ aggregate: { counters: Record<string, number> } }>(
       join(out, 'chat-sessions', 'output.json'),
     );

@@ -132,7 +132,11 @@ describe('the target dies mid-run', () => {
     const sim = await startSimulator({ seedTenants: 2 });
     const out = join(work, 'runner-killed');
     try {
-      const file = targetFile('killed', sim, { LLM_VUS: String(USERS), LLM_DURATION: '8s', LLM_REQUEST_TIMEOUT: '2s' });
+      const file = targetFile('killed', sim, {
+        LLM_VUS: String(USERS),
+        LLM_DURATION: '8s',
+        LLM_REQUEST_TIMEOUT: '2s',
+      });
       const running = runCli(RUN_JS, ['--target', file, '--scenario', 'llm-proxy', '--out', out], {
         timeoutMs: 150_000,
       });

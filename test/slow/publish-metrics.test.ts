@@ -287,7 +287,7 @@ test("why distributed runs take --overrides: with --config, Artillery's bundler 
   );
 });
 
-describe('the runner passes the shared file when STATSD_HOST is set (llm-proxy, smoke, simulator)', () => {
+describe('the runner adds the shared publish-metrics block when STATSD_HOST is set (llm-proxy, smoke, simulator)', () => {
   let sim: SimulatorHandle;
   let listener: StatsdListener;
   let work: string;
@@ -322,7 +322,7 @@ describe('the runner passes the shared file when STATSD_HOST is set (llm-proxy, 
       {
         env: {
           LLM_DURATION: '3s',
-          // STATSD_HOST alone: the runner switches PUBLISH_METRICS_TYPE on and adds --config.
+          // STATSD_HOST alone: the runner switches PUBLISH_METRICS_TYPE on and adds the block as --overrides.
           STATSD_HOST: '127.0.0.1',
           STATSD_PORT: String(listener.port),
         },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -7,6 +7,7 @@ import { loadShapeOf } from '../../config/load-shape';
 import { expectedDurationMs, planRun } from '../../scripts/lib/run-plan';
 import { scenarioOverrides } from '../../scripts/lib/scenario-overrides';
 import { fixtureScenario } from '../fixtures/run-cli';
+import { ROOT } from '../helpers/paths';
 
 const STEPPED = `
 config:

@@ -112,32 +112,32 @@ export async function measureCapacity(
           throw new Error(`wrk against ${name}: ${r.errors} of ${r.requests} failed`);
 
       log(
-        `capacity: wrk at the target LLM load, simulator and bare server, ${plan.seedLatencySeconds} s each`,
+        `capacity: wrk at the target LLM load, simulator and bare server, ${plan.targetLoadSeconds} s each`,
       );
-      const seedLoad = {
+      const targetLoad = {
         script: 'completions.lua',
         connections: plan.llmUsers,
-        durationSeconds: plan.seedLatencySeconds,
+        durationSeconds: plan.targetLoadSeconds,
         delayMs: plan.llmThinkMs,
         rampMs: 1000,
         env: llmEnv,
         shownEnv: LLM_SHOWN_ENV,
       };
-      const bareAtSeed = await runWrk({
-        ...seedLoad,
+      const bareAtTarget = await runWrk({
+        ...targetLoad,
         url: `${bareUrl}${completionsPath}`,
         shownUrl: `$BARE_URL${completionsPath}`,
       });
       await target.control.resetStats();
-      const simAtSeed = await runWrk({
-        ...seedLoad,
+      const simAtTarget = await runWrk({
+        ...targetLoad,
         url: `${target.apiUrl}${completionsPath}`,
         shownUrl: `$API_BASE_URL${completionsPath}`,
       });
       const server = (await target.control.stats()).routes['api.completions']?.latencyMs;
       if (!server) throw new Error('the simulator saw no api.completions request');
-      const simulatorMs = q(simAtSeed.latencyMs);
-      const bareMs = q(bareAtSeed.latencyMs);
+      const simulatorMs = q(simAtTarget.latencyMs);
+      const bareMs = q(bareAtTarget.latencyMs);
       const ratio = (rps: number) => round2(rps / bare.requestsPerSecond);
       const route = (name: string, r: typeof completions) => ({
         route: name,
@@ -155,8 +155,8 @@ export async function measureCapacity(
           bareMs,
           addedMs: { p50: round2(simulatorMs.p50 - bareMs.p50), p99: round2(simulatorMs.p99 - bareMs.p99) },
           serverMs: q(server),
-          durationSeconds: plan.seedLatencySeconds,
-          command: simAtSeed.command,
+          durationSeconds: plan.targetLoadSeconds,
+          command: simAtTarget.command,
         },
       };
     }),
