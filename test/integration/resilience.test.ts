@@ -300,7 +300,7 @@ describe('broken answers never crash a worker', () => {
     ['html', 'truncated-json'],
     ['wrong-content-type', 'empty'],
   ] as const) {
-    it(`signup-tenant-chat: ${authKind} on auth, ${chatKind} on chat, resets: counted by cause`, async () => {
+    it(`signup-tenant-chat: ${authKind} on auth, ${chatKind} on chat, resets: counted by cause`, async (t) => {
       const sim = await startSimulator();
       const outputPath = join(outDir, `signup-${authKind}.json`);
       try {
@@ -340,6 +340,10 @@ describe('broken answers never crash a worker', () => {
         // Every onboarding that did not succeed is a counted failure, each reset one of them.
         assertCountsBalance(result, 'onboarding');
         assert.equal(counter(result, 'onboarding.attempts'), 30, 'one onboarding per user');
+        t.diagnostic(
+          `onboarding.attempts 30 = success ${counter(result, 'onboarding.success')} + failures ` +
+            `${counter(result, 'onboarding.failures')} (${counted}); errors.* ${JSON.stringify(errorCounters(result))}`,
+        );
         assert.deepEqual(uncaughtErrors(result), [], `errors Artillery caught itself\n${explain(result)}`);
       } finally {
         await sim.stop();
