@@ -20,7 +20,8 @@ interface RunOutcome {
   exitCode: number | null;
   wallSeconds: number;
   failedChecks: string[];
-  inconclusiveChecks: number;
+  /** The highest p95 of the whole machine's CPU any scenario of the run saw (percent of all cores). */
+  machineCpuP95: number | undefined;
 }
 
 const BUSY_LOOP = 'for (;;) {}';
@@ -44,22 +45,32 @@ function stopByPid(pids: number[]): void {
   }
 }
 
-/** The checks of every scenario of a finished run, from the results folder. */
-function checksOf(outDir: string): { failed: string[]; inconclusive: number } {
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The failed checks and the machine's CPU of every scenario of a finished run, from its results folder. */
+function runFigures(outDir: string): { failed: string[]; machineCpuP95: number | undefined } {
   const failed: string[] = [];
-  let inconclusive = 0;
+  let machineCpuP95: number | undefined;
   for (const name of readdirSync(outDir, { withFileTypes: true })) {
     if (!name.isDirectory()) continue;
-    let file: { verdicts?: Array<{ ok: boolean; check: string }> };
-    try {
-      file = JSON.parse(readFileSync(join(outDir, name.name, 'ensure.json'), 'utf8')) as typeof file;
-    } catch {
-      continue;
-    }
-    for (const verdict of file.verdicts ?? []) if (!verdict.ok) failed.push(`${name.name}: ${verdict.check}`);
-    inconclusive += (file.verdicts ?? []).filter((v) => v.ok && / count < \d+ or /.test(v.check)).length;
+    const checks = readJson<{ verdicts?: Array<{ ok: boolean; strict?: boolean; check: string }> }>(
+      join(outDir, name.name, 'ensure.json'),
+    );
+    for (const verdict of checks?.verdicts ?? [])
+      if (!verdict.ok && verdict.strict !== false) failed.push(`${name.name}: ${verdict.check}`);
+    const output = readJson<{ aggregate?: { summaries?: Record<string, { p95: number }> } }>(
+      join(outDir, name.name, 'output.json'),
+    );
+    const p95 = output?.aggregate?.summaries?.['generator.machine_cpu_pct']?.p95;
+    if (p95 !== undefined) machineCpuP95 = Math.max(machineCpuP95 ?? 0, p95);
   }
-  return { failed, inconclusive };
+  return { failed, machineCpuP95 };
 }
 
 async function main(): Promise<number> {
@@ -82,16 +93,18 @@ async function main(): Promise<number> {
         },
       );
       const done = await child.done;
-      const checks = checksOf(outDir);
+      const figures = runFigures(outDir);
       outcomes.push({
         run,
         exitCode: done.exitCode,
         wallSeconds: Math.round(done.wallSeconds),
-        failedChecks: checks.failed,
-        inconclusiveChecks: checks.inconclusive,
+        failedChecks: figures.failed,
+        machineCpuP95: figures.machineCpuP95,
       });
+      const machine =
+        figures.machineCpuP95 === undefined ? '' : `, machine CPU p95 ${figures.machineCpuP95.toFixed(0)} %`;
       process.stdout.write(
-        `run ${run}/${runs}: exit ${done.exitCode} in ${Math.round(done.wallSeconds)} s${checks.failed.length ? `; failed: ${checks.failed.join('; ')}` : ''}\n`,
+        `run ${run}/${runs}: exit ${done.exitCode} in ${Math.round(done.wallSeconds)} s${machine}${figures.failed.length ? `; failed: ${figures.failed.join('; ')}` : ''}\n`,
       );
     }
   } finally {

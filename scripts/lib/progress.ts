@@ -66,8 +66,6 @@ export class PeriodParser {
   }
 }
 
-const GATE_LIMIT = /\.limit\./;
-
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /** One short line of the figures people watch: rate, p95, failures, users. */
@@ -78,8 +76,7 @@ export function describeFigures(figures: PeriodFigures | undefined, phase?: stri
   const rate = figures.rates['http.request_rate'];
   if (rate !== undefined) parts.push(`${fmt(rate)} req/s`);
   // Scenarios that send from processor code report their own `<area>.latency_ms` instead of http.*.
-  // `<area>.limit.*` are the gate's limits travelling as constant histograms, not measurements.
-  const measured = Object.keys(figures.summaries).filter((n) => !GATE_LIMIT.test(n));
+  const measured = Object.keys(figures.summaries);
   const latency = ['http.response_time', ...measured.filter((n) => /latency_ms$/.test(n))].find(
     (n) => figures.summaries[n]?.p95 !== undefined,
   );

@@ -16,7 +16,6 @@ import {
   sourceDigests,
   writeSourceRecord,
 } from '../../plugins/artillery-plugin-agentteams/src/source-record';
-import { runArtillery as runArtilleryUnguarded } from '../../scripts/lib/artillery-run';
 import { type FixtureServer, startFixtureServer } from '../fixtures/fixture-server';
 import { type ArtilleryRunResult, explain, runArtillery } from '../helpers/artillery';
 import { DIST, ROOT } from '../helpers/paths';
@@ -90,8 +89,8 @@ describe('artillery-plugin-agentteams', () => {
 
   it('a remote target (-t or a *_BASE_URL setting) is refused with exit 2', async () => {
     const before = server.requests();
-    // Not through the test helper's guard: the plugin itself must refuse. `.invalid` never resolves.
-    const viaT = await runArtilleryUnguarded({
+    // The test guard lets `.invalid` through (it never resolves): the plugin itself must refuse it.
+    const viaT = await runArtillery({
       scenario: PROBE,
       timeoutMs: 60_000,
       env: { ...CLEAN, ...CREDENTIALS, API_BASE_URL: undefined, WEB_BASE_URL: undefined },
@@ -100,7 +99,7 @@ describe('artillery-plugin-agentteams', () => {
     assert.equal(viaT.exitCode, 2, explain(viaT));
     assert.match(refusal(viaT).join('\n'), /^target: host "api\.agentteams\.invalid" is not loopback/m);
 
-    const viaSetting = await runArtilleryUnguarded({
+    const viaSetting = await runArtillery({
       scenario: PROBE,
       timeoutMs: 60_000,
       env: {

@@ -312,13 +312,14 @@ describe('runner against the bundled simulator', () => {
       { check: 'llm.success / llm.attempts * 100 > 95', ok: false, strict: true },
       `the success-rate check failed: ${JSON.stringify(ensure.verdicts)}`,
     );
-    // Every answer was a 502: each attempt a failure of that cause, none a success.
+    // Every answer was a 502 (the proxy's upstream failing): each attempt a failure of that cause.
     const { counters } = readJson<{ aggregate: { counters: Record<string, number> } }>(
       join(out, 'llm-proxy', 'output.json'),
     ).aggregate;
     assert.ok((counters['llm.attempts'] ?? 0) > 0);
     assert.equal(counters['llm.success'] ?? 0, 0);
-    assert.equal(counters['llm.failures.server_error'], counters['llm.attempts']);
+    assert.equal(counters['llm.failures.upstream_error'], counters['llm.attempts']);
+    assert.equal(counters['llm.failures'], counters['llm.attempts']);
     assert.equal(counters['http.codes.502'], counters['llm.attempts'], "Artillery's own count agrees");
     const manifest = readJson<RunManifest>(join(out, 'manifest.json'));
     assert.deepEqual(manifest.target, {

@@ -1,20 +1,13 @@
 import type { FailureCause } from '../metrics';
 import { causeOfStatus, isLoginRedirect, isOriginRefusal, retryAfterMs } from './causes';
 import { ChatAnswer, errorText, parseJson } from './schemas';
-import type { WebAnswer, WebTransport } from './transport';
+import type { WebAnswer } from './transport';
 
 /**
  * POST /api/chat (docs/CONTRACT.md): one message of a logged-in user. A chat counts only
  * with an assistant message and a conversationId; every other answer is a cause. Nothing here
  * emits metrics: each scenario names its own.
  */
-
-export interface ChatRequest {
-  message: string;
-  conversationId?: string;
-  agentId?: string;
-  model?: string;
-}
 
 export type ChatOutcome =
   | { ok: true; status: number; conversationId: string; content: string; ms: number }
@@ -33,19 +26,7 @@ export const SESSION_REJECTED_EXPLANATION =
   'session: a production build (Secure cookie names) served over plain http rejects every protected ' +
   'route. Serve it over https (or run a dev build) — this is not a latency or capacity problem.';
 
-export async function sendChatMessage(client: WebTransport, request: ChatRequest): Promise<ChatOutcome> {
-  const body: Record<string, string> = { message: request.message };
-  if (request.conversationId) body.conversationId = request.conversationId;
-  if (request.agentId) body.agentId = request.agentId;
-  if (request.model) body.model = request.model;
-
-  const result = await client.send({ method: 'POST', path: '/api/chat', json: body, origin: true });
-  if (result.kind === 'transport')
-    return { ok: false, cause: result.cause, ms: result.ms, detail: `chat: ${result.message}` };
-  return classifyChatAnswer(result);
-}
-
-/** The verdict on one /api/chat answer, however it was obtained (Node client or a browser page). */
+/** The verdict on one /api/chat answer, however it was obtained (Artillery's engine or a browser page). */
 export function classifyChatAnswer(result: WebAnswer): ChatOutcome {
   const { status, ms } = result;
   const error = errorText(result.text);

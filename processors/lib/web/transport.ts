@@ -22,33 +22,6 @@ export interface WebAnswer {
   cookies: CookieChange[];
 }
 
-export interface WebTransportFailure {
-  kind: 'transport';
-  cause: 'timeout' | 'connection_error';
-  ms: number;
-  message: string;
-}
-
-export type WebResult = WebAnswer | WebTransportFailure;
-
-export interface WebRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  json?: unknown;
-  form?: Record<string, string>;
-  /** Send the web app's own origin as `Origin` (signup, chat and onboarding check it). */
-  origin?: boolean;
-}
-
-/** A user's HTTP stack for the step functions of auth.ts (the browser journey's request API). */
-export interface WebTransport {
-  /** The web app's origin, sent as `Origin` where the app checks it. */
-  readonly origin: string;
-  /** Whether `Secure` cookies can travel back to the web app (https, or a loopback host). */
-  readonly secureCookiesTravel: boolean;
-  send(request: WebRequest): Promise<WebResult>;
-}
-
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
 /** Browsers treat loopback as a secure context: `Secure` cookies travel to http://localhost. */
