@@ -1,25 +1,8 @@
 import { launchSimulator, stopByPid } from '../../scripts/lib/simulator-process';
-import { SimControlClient } from '../../simulator/src/control-client';
+import { type SimulatorHandle, simulatorHandle } from '../../simulator/src/process';
 import { forgetStartedTarget, registerStartedTarget } from './started-targets';
 
-export { stopByPid as stopChild };
-
-export interface SimulatorHandle {
-  pid: number;
-  /** Every NAME=value line the simulator printed (WEB_BASE_URL, API_BASE_URL, SIM_CONTROL_URL, ...). */
-  env: Record<string, string>;
-  webUrl: string;
-  apiUrl: string;
-  controlUrl: string;
-  serviceApiKey: string;
-  jwtSecret: string;
-  adminToken: string;
-  tenantIds: string[];
-  control: SimControlClient;
-  /** Lines the simulator wrote to stderr (for diagnosing a failed test). */
-  stderr: string[];
-  stop(): Promise<void>;
-}
+export { type SimulatorHandle, stopByPid as stopChild };
 
 export interface StartSimulatorOptions {
   profile?: 'fast' | 'realistic';
@@ -32,7 +15,8 @@ export interface StartSimulatorOptions {
 
 /**
  * Starts the bundled simulator (built, in dist/) the way the runner does: a child process on
- * ephemeral loopback ports, ready at its SIM_READY line; stop() kills it by pid.
+ * ephemeral loopback ports, ready at its SIM_READY line; stop() kills it by pid. Its URLs are
+ * registered as targets this test started (test/helpers/started-targets.ts) until it stops.
  */
 export async function startSimulator(options: StartSimulatorOptions = {}): Promise<SimulatorHandle> {
   const launched = await launchSimulator({
@@ -44,14 +28,8 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     ],
     startTimeoutMs: options.startTimeoutMs ?? 15_000,
   });
-  const { env } = launched;
-  const required = (name: string): string => {
-    const value = env[name];
-    if (value === undefined) throw new Error(`simulator did not print ${name}`);
-    return value;
-  };
   const urls = ['WEB_BASE_URL', 'API_BASE_URL', 'SIM_CONTROL_URL', 'NEXTAUTH_URL']
-    .map((name) => env[name])
+    .map((name) => launched.env[name])
     .filter((url): url is string => url !== undefined);
   for (const url of urls) registerStartedTarget(url);
   const stop = async () => {
@@ -59,22 +37,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     await launched.stop();
   };
   try {
-    const controlUrl = required('SIM_CONTROL_URL');
-    const adminToken = required('SIM_ADMIN_TOKEN');
-    return {
-      pid: launched.pid,
-      env,
-      webUrl: required('WEB_BASE_URL'),
-      apiUrl: required('API_BASE_URL'),
-      controlUrl,
-      serviceApiKey: required('SERVICE_API_KEY'),
-      jwtSecret: required('API_JWT_SECRET'),
-      adminToken,
-      tenantIds: env.TENANT_IDS ? env.TENANT_IDS.split(',') : [],
-      control: new SimControlClient(controlUrl, adminToken),
-      stderr: launched.stderr,
-      stop,
-    };
+    return { ...simulatorHandle(launched), stop };
   } catch (error) {
     await stop();
     throw error;
