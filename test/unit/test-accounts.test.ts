@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { accountTag, TEST_ACCOUNT_DOMAIN, testAccountEmail } from '../../config/test-accounts';
 import { nextTestEmail } from '../../processors/lib/web/accounts';
+import { ROOT } from '../helpers/paths';
 
 /** Test e-mail addresses: `loadtest+<run>-<n>@example.test`, the scenario part of <run> when known. */
 
@@ -35,5 +39,24 @@ describe('test account addresses', () => {
     const env = { LOADTEST_RUN_ID: 'same', LOADTEST_SCENARIO: 'chat-sessions' };
     const emails = Array.from({ length: 50 }, () => nextTestEmail(undefined, env));
     assert.equal(new Set(emails).size, emails.length);
+  });
+});
+
+describe('every account the suite creates is found by the cleanup in docs/SAFETY.md', () => {
+  it('scenario signups and the runner seeding share one pattern, the one SAFETY.md deletes by', () => {
+    const safety = readFileSync(join(ROOT, 'docs', 'SAFETY.md'), 'utf8');
+    const cleanup = /LIKE 'loadtest\+<run id>-%@([a-z.]+)'/.exec(safety);
+    assert.ok(cleanup, 'SAFETY.md has the DELETE pattern');
+    assert.equal(cleanup[1], TEST_ACCOUNT_DOMAIN);
+    const seeded = testAccountEmail(accountTag('Run-42'), 3, 'a1b2c3');
+    const signedUp = nextTestEmail('Run-42');
+    for (const email of [seeded, signedUp]) {
+      assert.ok(email.startsWith('loadtest+run-42-'), email);
+      assert.ok(email.endsWith(`@${TEST_ACCOUNT_DOMAIN}`), email);
+    }
+    // The runner's seeding builds its addresses with the shared helper, not a copy of the pattern.
+    const seeder = readFileSync(join(ROOT, 'scripts', 'lib', 'signup-seeder.ts'), 'utf8');
+    assert.match(seeder, /testAccountEmail\(/);
+    assert.doesNotMatch(seeder, /@example\./);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TEST_ACCOUNT_DOMAIN } from '../../../config/test-accounts';
 
 /**
  * Test accounts of one run. Every address carries the run id (`loadtest+<run>-<n>@example.test`)
@@ -55,7 +56,7 @@ export function nextTestEmail(runId?: string, env: NodeJS.ProcessEnv = process.e
   const scenario = scenarioTag(env);
   const tag = scenario ? `${run}-${scenario}` : run;
   const n = workerTag ? `${workerTag}.${sequence}` : String(sequence);
-  return `loadtest+${tag}-${n}@example.test`;
+  return `loadtest+${tag}-${n}@${TEST_ACCOUNT_DOMAIN}`;
 }
 
 /** 24 random characters: inside the platform's 8-72 limit, and never the same twice. */
