@@ -73,7 +73,7 @@ function gitState(): RunManifest['git'] {
 }
 
 /** The shared Artillery config that adds publish-metrics to any scenario (docs/METRICS.md). */
-export const PUBLISH_METRICS_CONFIG = join(ROOT, 'observability', 'artillery', 'publish-metrics.yml');
+export const PUBLISH_METRICS_CONFIG = join(ROOT, 'config', 'publish-metrics.yml');
 
 const display = (path: string) => {
   const rel = relative(ROOT, path);

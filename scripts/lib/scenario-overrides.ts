@@ -23,7 +23,7 @@ export interface OverrideRequest {
   /** The scenario's users-per-step setting (e.g. LLM_VUS), when it has one. */
   vusSetting?: string;
   /**
-   * The shared publish-metrics config (observability/artillery/publish-metrics.yml) as text, when
+   * The shared publish-metrics config (config/publish-metrics.yml) as text, when
    * publishing is on: added as an override, exactly what distributed runs (Fargate, ACI, Lambda)
    * receive too, since their bundler cannot take `--config`.
    */
@@ -76,7 +76,7 @@ export function scenarioOverrides(request: OverrideRequest): ScenarioOverrides {
     } | null;
     const reporters = shared?.config?.plugins?.['publish-metrics'];
     if (Array.isArray(reporters)) config = { ...config, plugins: { 'publish-metrics': reporters } };
-    else problems.push('observability/artillery/publish-metrics.yml: no config.plugins.publish-metrics list');
+    else problems.push('config/publish-metrics.yml: no config.plugins.publish-metrics list');
   }
 
   return {

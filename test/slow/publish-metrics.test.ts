@@ -26,7 +26,7 @@ import { ROOT } from '../helpers/paths';
 import { type SimulatorHandle, startSimulator } from '../helpers/simulator';
 
 /**
- * publish-metrics comes from ONE Artillery config file, observability/artillery/publish-metrics.yml,
+ * publish-metrics comes from ONE Artillery config file, config/publish-metrics.yml,
  * that `artillery run --config` merges into whichever scenario runs; no scenario declares it.
  */
 

@@ -111,6 +111,18 @@ describe('runner-only settings reach Artillery as --overrides', () => {
     });
     assert.equal(untouched.overrides, undefined);
 
+    // Publishing on: the shared publish-metrics block joins the overrides, as distributed runs get it.
+    const published = scenarioOverrides({
+      scriptText: STEPPED,
+      scenario: 'llm-proxy',
+      profile: 'smoke',
+      env: {},
+      publishMetricsConfig: readFileSync(join(ROOT, 'config', 'publish-metrics.yml'), 'utf8'),
+    });
+    const plugins = (published.overrides as { config: { plugins: Record<string, Array<{ type: string }>> } })
+      .config.plugins;
+    assert.equal(plugins['publish-metrics']?.[0]?.type, '{{ $env.PUBLISH_METRICS_TYPE }}');
+
     const bad = scenarioOverrides({
       scriptText: STEPPED,
       scenario: 'llm-proxy',
