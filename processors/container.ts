@@ -356,56 +356,42 @@ function afterAnswer(
   done();
 }
 
-export function containerSuspended(
-  _req: Record<string, unknown>,
-  response: HttpResponse,
-  context: VUContext,
-  events: VUEvents,
-  done: HookDone,
-): void {
-  afterAnswer('containerSuspended', context, events, done, (cycle, user) => {
-    cycle.onSuspend(answerOf(response, user));
-    return undefined;
-  });
+/**
+ * An afterResponse hook that hands the step's answer to the user's cycle; the judge returns the
+ * wait before the next step, or undefined for none.
+ */
+function answerHook(
+  what: string,
+  judge: (cycle: ContainerCycle, answer: Answer, response: HttpResponse) => number | undefined,
+) {
+  return (
+    _req: Record<string, unknown>,
+    response: HttpResponse,
+    context: VUContext,
+    events: VUEvents,
+    done: HookDone,
+  ): void =>
+    afterAnswer(what, context, events, done, (cycle, user) =>
+      judge(cycle, answerOf(response, user), response),
+    );
 }
 
-export function containerResumed(
-  _req: Record<string, unknown>,
-  response: HttpResponse,
-  context: VUContext,
-  events: VUEvents,
-  done: HookDone,
-): void {
-  afterAnswer('containerResumed', context, events, done, (cycle, user) => {
-    cycle.onResume(answerOf(response, user));
-    return undefined;
-  });
-}
+export const containerSuspended = answerHook('containerSuspended', (cycle, answer) => {
+  cycle.onSuspend(answer);
+  return undefined;
+});
 
-export function containerPolled(
-  _req: Record<string, unknown>,
-  response: HttpResponse,
-  context: VUContext,
-  events: VUEvents,
-  done: HookDone,
-): void {
-  afterAnswer('containerPolled', context, events, done, (cycle, user) =>
-    cycle.onPoll(answerOf(response, user)),
-  );
-}
+export const containerResumed = answerHook('containerResumed', (cycle, answer) => {
+  cycle.onResume(answer);
+  return undefined;
+});
 
-export function containerRestored(
-  _req: Record<string, unknown>,
-  response: HttpResponse,
-  context: VUContext,
-  events: VUEvents,
-  done: HookDone,
-): void {
-  afterAnswer('containerRestored', context, events, done, (cycle) => {
-    cycle.onRestore(response.statusCode ?? 0);
-    return undefined;
-  });
-}
+export const containerPolled = answerHook('containerPolled', (cycle, answer) => cycle.onPoll(answer));
+
+export const containerRestored = answerHook('containerRestored', (cycle, _answer, response) => {
+  cycle.onRestore(response.statusCode ?? 0);
+  return undefined;
+});
 
 /** onError: a timeout or dropped connection. Artillery ends the user after this hook. */
 export function containerTransportError(
